@@ -1,1 +1,17 @@
+//! Build-time generator for the `qurl` crate.
+//!
+//! `generate` reads an OpenAPI 3.0 document, normalises it so progenitor can
+//! take it as published, runs progenitor (builder interface, expected hooks,
+//! the shim's state as inner type), and writes the client, the operations
+//! manifest and the blocking facade.
 
+mod blocking;
+mod error;
+mod generate;
+pub mod manifest;
+mod names;
+pub mod normalise;
+
+pub use error::CodegenError;
+pub use generate::{Generated, generate_from_value, generate_to_dir};
+pub use names::method_name;

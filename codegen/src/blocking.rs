@@ -1,0 +1,258 @@
+//! Derives, from progenitor's output, the blocking facade and the type names
+//! of the operations manifest. Reading the generated code (rather than the
+//! spec) keeps the facade's setters identical to the async builders'.
+
+use std::collections::BTreeMap;
+
+use quote::{ToTokens, format_ident, quote};
+use syn::{FnArg, ImplItem, Item, ItemImpl, ItemMod, Pat, ReturnType, Type};
+
+use crate::manifest::Operation;
+
+/// Module paths the facade uses, relative to the crate that includes it.
+const GENERATED: &str = "crate::generated";
+
+fn top_builder_mod(file: &syn::File) -> Option<&ItemMod> {
+    file.items.iter().find_map(|i| match i {
+        Item::Mod(m) if m.ident == "builder" => Some(m),
+        _ => None,
+    })
+}
+
+fn type_name(ty: &Type) -> String {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+        other => other.to_token_stream().to_string(),
+    }
+}
+
+/// `impl Client { pub fn post_qurls(&self) -> builder::PostQurls<'_> }`:
+/// builder struct name -> method name.
+fn client_methods(file: &syn::File) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for item in &file.items {
+        let Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() || type_name(&imp.self_ty) != "Client" {
+            continue;
+        }
+        for it in &imp.items {
+            let ImplItem::Fn(f) = it else { continue };
+            if let ReturnType::Type(_, ty) = &f.sig.output {
+                let ty = ty.to_token_stream().to_string();
+                if ty.starts_with("builder ::") {
+                    out.insert(type_name(match &f.sig.output {
+                        ReturnType::Type(_, t) => t,
+                        ReturnType::Default => unreachable!(),
+                    }), f.sig.ident.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn builder_impls(file: &syn::File) -> Vec<&ItemImpl> {
+    let Some((_, items)) = top_builder_mod(file).and_then(|m| m.content.as_ref()) else { return Vec::new() };
+    items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Impl(imp) if imp.trait_.is_none() => Some(imp),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Generic arguments of `ResponseValue<T>` / `Error<E>` inside `send`'s return type.
+fn send_types(imp: &ItemImpl) -> Option<(String, String)> {
+    let send = imp.items.iter().find_map(|i| match i {
+        ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
+        _ => None,
+    })?;
+    let ReturnType::Type(_, ty) = &send.sig.output else { return None };
+    let text = ty.to_token_stream().to_string().replace(' ', "");
+    let inner = |marker: &str| -> String {
+        text.split_once(marker)
+            .map(|(_, rest)| {
+                let mut depth = 1;
+                let mut out = String::new();
+                for c in rest.chars() {
+                    match c {
+                        '<' => depth += 1,
+                        '>' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        break;
+                    }
+                    out.push(c);
+                }
+                out.trim_start_matches("types::").to_owned()
+            })
+            .unwrap_or_default()
+    };
+    Some((inner("ResponseValue<"), inner("Error<")))
+}
+
+fn body_type(imp: &ItemImpl) -> Option<String> {
+    imp.items.iter().find_map(|i| match i {
+        ImplItem::Fn(f) if f.sig.ident == "body" => {
+            let w = f.sig.generics.where_clause.as_ref()?.to_token_stream().to_string().replace(' ', "");
+            let (_, rest) = w.split_once("TryInto<")?;
+            Some(rest.split(['>', ',']).next()?.trim_start_matches("types::").to_owned())
+        }
+        _ => None,
+    })
+}
+
+/// Fill in body, response and error type names from the generated builders.
+pub fn fill_type_names(file: &syn::File, ops: &mut [Operation]) {
+    let methods = client_methods(file);
+    let mut by_method: BTreeMap<String, &ItemImpl> = BTreeMap::new();
+    for imp in builder_impls(file) {
+        if let Some(m) = methods.get(&type_name(&imp.self_ty)) {
+            by_method.insert(m.clone(), imp);
+        }
+    }
+    for op in ops.iter_mut() {
+        if let Some(imp) = by_method.get(&op.method) {
+            if let Some((ok, err)) = send_types(imp) {
+                op.response_type = ok;
+                op.error_type = err;
+            }
+            op.body_type = body_type(imp);
+        }
+    }
+}
+
+/// Methods of the generated `Client` (for the "nothing missing, nothing extra" check).
+pub fn generated_method_names(file: &syn::File) -> Vec<String> {
+    client_methods(file).into_values().collect()
+}
+
+/// The blocking facade: one wrapper builder per async builder, forwarding
+/// every setter and running `send` on the blocking client's runtime.
+pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
+    let generated: syn::Path = syn::parse_str(GENERATED).map_err(|e| e.to_string())?;
+    let methods = client_methods(file);
+    let known: std::collections::BTreeSet<&str> = ops.iter().map(|o| o.method.as_str()).collect();
+    let Some((_, items)) = top_builder_mod(file).and_then(|m| m.content.as_ref()) else {
+        return Err("progenitor's output has no `builder` module".into());
+    };
+    let mut structs = Vec::new();
+    let mut client_fns = Vec::new();
+    for item in items {
+        let Item::Struct(s) = item else { continue };
+        let name = &s.ident;
+        let Some(method) = methods.get(&name.to_string()) else { continue };
+        if !known.contains(method.as_str()) {
+            return Err(format!("generated method `{method}` is not in the operations manifest"));
+        }
+        let method_ident = format_ident!("{}", method);
+        let derives: Vec<_> = s.attrs.iter().filter(|a| a.path().is_ident("derive")).collect();
+        let imp = builder_impls(file)
+            .into_iter()
+            .find(|i| type_name(&i.self_ty) == name.to_string())
+            .ok_or_else(|| format!("no impl for builder {name}"))?;
+        let mut fns = Vec::new();
+        for it in &imp.items {
+            let ImplItem::Fn(f) = it else { continue };
+            let ident = &f.sig.ident;
+            if ident == "new" {
+                continue;
+            }
+            let docs: Vec<_> = f.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+            let output = &f.sig.output;
+            if ident == "send" {
+                fns.push(quote! {
+                    #(#docs)*
+                    /// Blocks the calling thread until the call, retries included, is done.
+                    pub fn send(self) #output {
+                        self.runtime.block_on(self.inner.send())
+                    }
+                });
+                continue;
+            }
+            if f.sig.asyncness.is_some() {
+                // Streams and other async helpers have no blocking form yet.
+                continue;
+            }
+            let generics = &f.sig.generics;
+            let where_clause = &f.sig.generics.where_clause;
+            let args: Vec<_> = f
+                .sig
+                .inputs
+                .iter()
+                .filter_map(|a| match a {
+                    FnArg::Typed(t) => Some(t),
+                    FnArg::Receiver(_) => None,
+                })
+                .collect();
+            let arg_names: Vec<_> = args
+                .iter()
+                .filter_map(|t| match &*t.pat {
+                    Pat::Ident(p) => Some(p.ident.clone()),
+                    _ => None,
+                })
+                .collect();
+            let arg_decls: Vec<_> = args
+                .iter()
+                .zip(&arg_names)
+                .map(|(t, n)| {
+                    let ty = &t.ty;
+                    quote! { #n: #ty }
+                })
+                .collect();
+            fns.push(quote! {
+                #(#docs)*
+                pub fn #ident #generics (self, #(#arg_decls),*) -> Self #where_clause {
+                    Self { inner: self.inner.#ident(#(#arg_names),*), runtime: self.runtime }
+                }
+            });
+        }
+        let doc = format!("Blocking builder for [`Client::{method}`](super::Client::{method}).");
+        structs.push(quote! {
+            #[doc = #doc]
+            #(#derives)*
+            pub struct #name<'a> {
+                inner: #generated::builder::#name<'a>,
+                runtime: &'a crate::blocking::Runtime,
+            }
+            impl<'a> #name<'a> {
+                #(#fns)*
+            }
+        });
+        let client_docs: Vec<_> = file
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Impl(imp) if imp.trait_.is_none() && type_name(&imp.self_ty) == "Client" => Some(imp),
+                _ => None,
+            })
+            .flat_map(|imp| imp.items.iter())
+            .filter_map(|i| match i {
+                ImplItem::Fn(f) if f.sig.ident == method.as_str() => Some(f),
+                _ => None,
+            })
+            .flat_map(|f| f.attrs.iter().filter(|a| a.path().is_ident("doc")))
+            .collect();
+        client_fns.push(quote! {
+            #(#client_docs)*
+            pub fn #method_ident(&self) -> builder::#name<'_> {
+                builder::#name { inner: self.client.#method_ident(), runtime: &self.runtime }
+            }
+        });
+    }
+    let tokens = quote! {
+        /// Blocking builders, one per operation, mirroring the async ones.
+        pub mod builder {
+            #[allow(unused_imports)]
+            use #generated::{types, ByteStream, Error, ResponseValue};
+            #(#structs)*
+        }
+        impl crate::blocking::Client {
+            #(#client_fns)*
+        }
+    };
+    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("blocking facade does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&file))
+}

@@ -1,0 +1,109 @@
+//! spec -> normalise -> progenitor -> source text for `OUT_DIR`.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle};
+use serde_json::Value;
+
+use crate::error::CodegenError;
+use crate::manifest::{self, Operation};
+use crate::normalise::normalise;
+
+/// Everything build.rs writes.
+pub struct Generated {
+    /// The progenitor client (types, builders, `Client`).
+    pub client: String,
+    /// The blocking facade over the same builders.
+    pub blocking: String,
+    /// One row per operation.
+    pub operations: Vec<Operation>,
+    /// Method names found on the generated `Client`.
+    pub generated_methods: Vec<String>,
+}
+
+impl Generated {
+    pub fn manifest_rust(&self) -> String {
+        let mut s = manifest::to_rust(&self.operations);
+        s.push_str(&format!(
+            "/// Methods found on the generated `Client` (to check the table against).\npub static GENERATED_METHODS: &[&str] = &{:?};\n",
+            self.generated_methods
+        ));
+        s
+    }
+
+    pub fn manifest_json(&self) -> String {
+        serde_json::to_string_pretty(&self.operations).unwrap_or_default()
+    }
+}
+
+/// Path of the shim's per-client state, the generated `Client`'s inner type.
+const INNER_TYPE: &str = "crate::shim::ClientState";
+
+/// Generate from an already parsed document. `file` names it in errors.
+pub fn generate_from_value(published: Value, file: &str) -> Result<Generated, CodegenError> {
+    let mut doc = published.clone();
+    normalise(&mut doc, file)?;
+    let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(doc.clone()).map_err(|e| {
+        CodegenError::new(file, format!("not a valid OpenAPI 3.0 document at `{}`: {}", e.path(), e.inner()))
+    })?;
+
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type(INNER_TYPE.parse().expect("a valid type path"))
+        .with_derive("schemars::JsonSchema");
+    let tokens = run_guarded(file, || Generator::new(&settings).generate_tokens(&spec))?
+        .map_err(|e| CodegenError::new(file, format!("progenitor rejected the normalised document: {e}")))?;
+    let file_ast: syn::File = syn::parse2(tokens)
+        .map_err(|e| CodegenError::new(file, format!("progenitor produced unparsable code: {e}")))?;
+
+    let mut operations = manifest::build(&published, &doc);
+    crate::blocking::fill_type_names(&file_ast, &mut operations);
+    let blocking = crate::blocking::facade(&file_ast, &operations)
+        .map_err(|m| CodegenError::new(file, m))?;
+    let generated_methods = crate::blocking::generated_method_names(&file_ast);
+    Ok(Generated { client: prettyplease::unparse(&file_ast), blocking, operations, generated_methods })
+}
+
+/// Read `spec_path`, generate, and write `codegen.rs`, `blocking.rs`,
+/// `manifest.rs` and `manifest.json` into `out_dir`.
+pub fn generate_to_dir(spec_path: &Path, out_dir: &Path) -> Result<Generated, CodegenError> {
+    let file = spec_path.display().to_string();
+    let text = std::fs::read_to_string(spec_path)
+        .map_err(|e| CodegenError::new(&file, format!("cannot read the spec: {e}")))?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| {
+        CodegenError::new(&file, format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column()))
+    })?;
+    let generated = generate_from_value(doc, &file)?;
+    let write = |name: &str, body: &str| {
+        std::fs::write(out_dir.join(name), body)
+            .map_err(|e| CodegenError::new(&file, format!("cannot write {name} to OUT_DIR: {e}")))
+    };
+    write("codegen.rs", &generated.client)?;
+    write("blocking.rs", &generated.blocking)?;
+    write("manifest.rs", &generated.manifest_rust())?;
+    write("manifest.json", &generated.manifest_json())?;
+    Ok(generated)
+}
+
+/// progenitor panics on some documents; turn a panic into an error that
+/// names the file instead of a backtrace from deep inside the generator.
+fn run_guarded<T>(file: &str, f: impl FnOnce() -> T) -> Result<T, CodegenError> {
+    let message = Arc::new(Mutex::new(None::<String>));
+    let sink = Arc::clone(&message);
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        if let Ok(mut m) = sink.lock() {
+            *m = Some(info.to_string());
+        }
+    }));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    panic::set_hook(previous);
+    result.map_err(|_| {
+        let detail = message.lock().ok().and_then(|m| m.clone()).unwrap_or_default();
+        CodegenError::new(file, format!("progenitor panicked while generating ({detail}); the normaliser does not cover this construct yet"))
+    })
+}
