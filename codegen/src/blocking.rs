@@ -214,8 +214,8 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
             #[doc = #doc]
             #(#derives)*
             pub struct #name<'a> {
-                inner: #generated::builder::#name<'a>,
-                runtime: &'a crate::blocking::Runtime,
+                pub(crate) inner: #generated::builder::#name<'a>,
+                pub(crate) runtime: &'a crate::blocking::Runtime,
             }
             impl<'a> #name<'a> {
                 #(#fns)*

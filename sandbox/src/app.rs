@@ -1,0 +1,115 @@
+//! Shared application state and the single critical section that commits a
+//! mutation together with its idempotent answer.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::http::Method;
+use chrono::{DateTime, Utc};
+
+use crate::counters::Counters;
+use crate::faults::FaultPlan;
+use crate::idempotency::{IdemKey, IdemStore};
+use crate::problem::Problem;
+use crate::reply::Reply;
+use crate::store::Store;
+
+pub(crate) struct Config {
+    pub base_url: String,
+    pub slow_delay: Duration,
+    pub retry_after_secs: u64,
+}
+
+/// Everything guarded by the one lock: records, stored answers and counters.
+pub(crate) struct Inner {
+    pub store: Store,
+    pub idem: IdemStore,
+    pub counters: Counters,
+}
+
+pub(crate) struct App {
+    inner: Mutex<Inner>,
+    pub faults: FaultPlan,
+    pub config: Config,
+}
+
+/// Per-request facts the `/v1` gate hands to handlers.
+#[derive(Clone, Debug)]
+pub(crate) struct Ctx {
+    pub owner: String,
+    pub request_id: String,
+    pub method: Method,
+    pub path: String,
+    pub idem: Option<IdemSlot>,
+}
+
+/// The idempotency entry this request holds while it runs.
+#[derive(Clone, Debug)]
+pub(crate) struct IdemSlot {
+    pub key: IdemKey,
+    pub token: u64,
+}
+
+impl Ctx {
+    pub(crate) fn problem(&self, p: Problem) -> Reply {
+        p.into_reply(&self.path, &self.request_id)
+    }
+}
+
+/// Result of a handler's work inside the critical section.
+pub(crate) enum Outcome {
+    /// State changed; `created` counts new qURLs / API keys.
+    Committed { reply: Reply, created: u64 },
+    /// Nothing changed (a client error such as a conflict).
+    Rejected(Reply),
+}
+
+impl App {
+    pub(crate) fn new(config: Config, faults: FaultPlan, idempotency_ttl: Duration) -> Self {
+        App {
+            inner: Mutex::new(Inner {
+                store: Store::default(),
+                idem: IdemStore::new(idempotency_ttl),
+                counters: Counters::default(),
+            }),
+            faults,
+            config,
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Keep serving after a panic in some task rather than poisoning every request.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn counters(&self) -> Counters {
+        self.lock().counters.clone()
+    }
+
+    /// Runs `work` and, under the same lock, counts the commit and stores the answer
+    /// under the request's idempotency key. A connection that dies afterwards
+    /// therefore finds the answer stored: the retry is replayed, never redone.
+    pub(crate) fn commit<F>(&self, ctx: &Ctx, work: F) -> Reply
+    where
+        F: FnOnce(&mut Store, DateTime<Utc>) -> Result<Outcome, Problem>,
+    {
+        let mut inner = self.lock();
+        let outcome = work(&mut inner.store, Utc::now()).unwrap_or_else(|p| Outcome::Rejected(ctx.problem(p)));
+        let reply = match outcome {
+            Outcome::Committed { reply, created } => {
+                if matches!(ctx.method, Method::POST | Method::PUT | Method::PATCH) {
+                    let key = ctx.idem.as_ref().map(|s| s.key.key.as_str());
+                    inner.counters.record_commit(key, created);
+                } else {
+                    inner.counters.resources_created += created;
+                }
+                reply
+            }
+            Outcome::Rejected(reply) => reply,
+        };
+        if let Some(slot) = &ctx.idem {
+            inner.idem.complete(&slot.key, slot.token, &reply, Instant::now());
+        }
+        reply
+    }
+}

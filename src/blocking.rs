@@ -1,0 +1,154 @@
+//! `qurl::blocking::Client`: the same operations, setters, types, errors and
+//! retry rules as the async client, for code without an async runtime.
+//!
+//! It owns a small tokio runtime (one worker thread, like `reqwest::blocking`)
+//! and runs each generated `send()` on it, so the shim is the same code.
+//!
+//! ```no_run
+//! let client = qurl::blocking::Client::builder().api_key("lv_live_example_key_1234").build()?;
+//! let quota = client.get_quota().send()?; // no .await
+//! println!("{:?}", quota.into_inner());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use progenitor_client::Error;
+
+use crate::{BuildError, RetryPolicy};
+
+/// The runtime blocking calls run on. Shut down without waiting on drop,
+/// so dropping a client never blocks or panics (even inside async code).
+pub struct Runtime {
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Runtime {
+    fn new() -> Result<Self, BuildError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("qurl-blocking")
+            .enable_all()
+            .build()
+            .map_err(|e| BuildError::Http(format!("could not start the blocking client's runtime: {e}")))?;
+        Ok(Self { rt: Some(rt) })
+    }
+
+    /// Run one call to completion on this runtime.
+    ///
+    /// Called from inside an async runtime it returns `Error::Custom` at once:
+    /// blocking there would stall that runtime's thread.
+    pub fn block_on<T, E>(&self, call: impl Future<Output = Result<T, Error<E>>>) -> Result<T, Error<E>> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::Custom(IN_ASYNC_CONTEXT.into()));
+        }
+        match &self.rt {
+            Some(rt) => rt.block_on(call),
+            None => Err(Error::Custom("the blocking client's runtime has shut down".into())),
+        }
+    }
+}
+
+/// The message of the error a blocking call gets inside an async runtime.
+pub const IN_ASYNC_CONTEXT: &str = "qurl::blocking::Client was called from inside an async runtime, where blocking \
+     would stall it; use the async qurl::Client there, or move the call into tokio::task::spawn_blocking";
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Runtime")
+    }
+}
+
+/// Blocking qURL client: cheap to clone, `Send + Sync`, one runtime shared by clones.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) client: crate::Client,
+    pub(crate) runtime: Arc<Runtime>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("blocking::Client").field("client", &self.client).finish()
+    }
+}
+
+impl Client {
+    /// Start configuring a blocking client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder(crate::Client::builder())
+    }
+
+    /// A client from `QURL_API_KEY` and, if set, `QURL_BASE_URL`.
+    pub fn from_env() -> Result<Client, BuildError> {
+        ClientBuilder(crate::Client::builder_from_env()?).build()
+    }
+
+    /// A view with another retry policy; shares the pool, budget and runtime.
+    pub fn with_retry_policy(&self, policy: RetryPolicy) -> Client {
+        Client { client: self.client.with_retry_policy(policy), runtime: Arc::clone(&self.runtime) }
+    }
+
+    /// The async client underneath (same pool, policy and budget).
+    pub fn as_async(&self) -> &crate::Client {
+        &self.client
+    }
+}
+
+/// Builder for [`Client`], with the async builder's settings.
+#[derive(Clone, Debug)]
+pub struct ClientBuilder(crate::ClientBuilder);
+
+/// Forward a setter to the async builder.
+macro_rules! forward {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty);)*) => {
+        impl ClientBuilder {
+            $($(#[$doc])* pub fn $name(self, $arg: $ty) -> Self { Self(self.0.$name($arg)) })*
+        }
+    };
+}
+
+forward! {
+    /// See [`crate::ClientBuilder::api_key`].
+    api_key(key: impl Into<String>);
+    /// See [`crate::ClientBuilder::base_url`].
+    base_url(url: impl Into<String>);
+    /// See [`crate::ClientBuilder::timeout`].
+    timeout(timeout: Duration);
+    /// See [`crate::ClientBuilder::user_agent`].
+    user_agent(suffix: impl Into<String>);
+    /// See [`crate::ClientBuilder::retry_policy`].
+    retry_policy(policy: RetryPolicy);
+    /// See [`crate::ClientBuilder::allow_insecure_http`].
+    allow_insecure_http(allow: bool);
+    /// See [`crate::ClientBuilder::max_body_bytes`].
+    max_body_bytes(bytes: usize);
+    /// See [`crate::ClientBuilder::key_generator`].
+    key_generator(f: impl Fn() -> String + Send + Sync + 'static);
+}
+
+impl ClientBuilder {
+    /// Check every setting, start the runtime and build the client.
+    pub fn build(self) -> Result<Client, BuildError> {
+        // The reqwest client is built outside any runtime; it binds lazily.
+        let client = self.0.build()?;
+        Ok(Client { client, runtime: Arc::new(Runtime::new()?) })
+    }
+}
+
+/// Generated from the async builders: one blocking builder per operation.
+#[allow(clippy::all, missing_docs)]
+mod facade {
+    include!(concat!(env!("OUT_DIR"), "/blocking.rs"));
+}
+pub use facade::builder;

@@ -1,0 +1,4 @@
+//! The progenitor-generated client. Nobody edits this: change `openapi.json`.
+#![allow(missing_docs, unused_imports, clippy::all, rustdoc::all)]
+
+include!(concat!(env!("OUT_DIR"), "/codegen.rs"));

@@ -1,0 +1,95 @@
+//! Server-requested delays: `Retry-After` (seconds or HTTP date) and qURL's
+//! `RateLimit-Reset` (a Unix timestamp). Garbage yields `None`, never a panic.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderMap;
+
+/// Parse one `Retry-After` value relative to `now`. A date in the past is 0.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        // Saturate absurd values; the policy's ceiling decides what to do.
+        return Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Parse `RateLimit-Reset`: qURL sends a Unix timestamp; small values are
+/// read as seconds from now (the IETF draft's form).
+pub fn parse_rate_limit_reset(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = v.parse().unwrap_or(u64::MAX);
+    // Anything before 2001-09-09 cannot be a reset timestamp.
+    if n < 1_000_000_000 {
+        return Some(Duration::from_secs(n));
+    }
+    let now_secs = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    Some(Duration::from_secs(n.saturating_sub(now_secs)))
+}
+
+/// Where a delay came from, for the attempt event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DelaySource {
+    RetryAfter,
+    RateLimitReset,
+}
+
+impl DelaySource {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            DelaySource::RetryAfter => "retry-after",
+            DelaySource::RateLimitReset => "ratelimit-reset",
+        }
+    }
+}
+
+/// The delay the server asked for: the first valid `Retry-After`, else
+/// `RateLimit-Reset`.
+pub(crate) fn server_delay(headers: &HeaderMap) -> Option<(Duration, DelaySource)> {
+    let now = SystemTime::now();
+    let first = |name: &str, parse: fn(&str, SystemTime) -> Option<Duration>| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| parse(v, now))
+    };
+    first("retry-after", parse_retry_after)
+        .map(|d| (d, DelaySource::RetryAfter))
+        .or_else(|| first("ratelimit-reset", parse_rate_limit_reset).map(|d| (d, DelaySource::RateLimitReset)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_dates_and_garbage() {
+        let now = SystemTime::now();
+        assert_eq!(parse_retry_after("1", now), Some(Duration::from_secs(1)));
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("", now), None);
+        assert_eq!(parse_retry_after("99999999999999999999999", now), Some(Duration::from_secs(u64::MAX)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(120));
+        let d = parse_retry_after(&later, now).unwrap();
+        assert!(d <= Duration::from_secs(120) && d >= Duration::from_secs(119));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(120));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn rate_limit_reset_is_a_timestamp() {
+        let now = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        assert_eq!(parse_rate_limit_reset("2000000005", now), Some(Duration::from_secs(5)));
+        assert_eq!(parse_rate_limit_reset("1999999000", now), Some(Duration::ZERO));
+        assert_eq!(parse_rate_limit_reset("30", now), Some(Duration::from_secs(30)));
+        assert_eq!(parse_rate_limit_reset("x", now), None);
+    }
+}

@@ -1,0 +1,99 @@
+//! One attempt on the wire, with the whole body read (up to a cap) so the
+//! retry loop can look at it and a cut-off body counts as a failed attempt.
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::HeaderMap;
+use reqwest::{Request, Response, StatusCode, Version};
+
+/// What one attempt produced.
+pub(crate) enum Outcome {
+    /// Nothing usable came back (connect error, timeout, reset, ...).
+    Transport(reqwest::Error),
+    /// A complete response.
+    Response { status: StatusCode, version: Version, headers: HeaderMap, body: Bytes },
+    /// Headers arrived, then the body was cut short.
+    BodyCut(reqwest::Error),
+    /// The body is larger than the client's cap.
+    TooLarge { status: StatusCode, headers: HeaderMap, cap: usize },
+}
+
+impl Outcome {
+    pub(crate) fn status(&self) -> Option<StatusCode> {
+        match self {
+            Outcome::Response { status, .. } | Outcome::TooLarge { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn headers(&self) -> Option<&HeaderMap> {
+        match self {
+            Outcome::Response { headers, .. } | Outcome::TooLarge { headers, .. } => Some(headers),
+            _ => None,
+        }
+    }
+
+    /// Short description for the attempt event.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Outcome::Transport(e) if e.is_connect() => "connect error".into(),
+            Outcome::Transport(e) if e.is_timeout() => "timed out".into(),
+            Outcome::Transport(_) => "connection closed before a response".into(),
+            Outcome::Response { status, .. } => format!("status {}", status.as_u16()),
+            Outcome::BodyCut(_) => "body cut off".into(),
+            Outcome::TooLarge { cap, .. } => format!("body over the {cap}-byte cap"),
+        }
+    }
+
+    /// Hand the outcome back to the generated code as the reqwest result it expects.
+    pub(crate) fn into_result(self) -> reqwest::Result<Response> {
+        match self {
+            Outcome::Transport(e) | Outcome::BodyCut(e) => Err(e),
+            Outcome::Response { status, version, headers, body } => Ok(rebuild(status, version, headers, body.into())),
+            Outcome::TooLarge { status, headers, cap } => {
+                // A body that fails when read: decoding reports a body error
+                // naming the cap instead of allocating without bound.
+                let err = std::io::Error::other(format!(
+                    "response body is larger than the client's cap of {cap} bytes; raise it with ClientBuilder::max_body_bytes"
+                ));
+                let stream = futures::stream::once(async move { Err::<Bytes, _>(err) });
+                Ok(rebuild(status, Version::HTTP_11, headers, reqwest::Body::wrap_stream(stream)))
+            }
+        }
+    }
+}
+
+fn rebuild(status: StatusCode, version: Version, headers: HeaderMap, body: reqwest::Body) -> Response {
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    *response.version_mut() = version;
+    *response.headers_mut() = headers;
+    Response::from(response)
+}
+
+/// Send `request` once and read the whole answer.
+pub(crate) async fn attempt(client: &reqwest::Client, request: Request, cap: usize) -> Outcome {
+    let mut response = match client.execute(request).await {
+        Ok(r) => r,
+        Err(e) => return Outcome::Transport(e),
+    };
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Outcome::TooLarge { status, headers, cap };
+    }
+    let mut body = BytesMut::with_capacity(response.content_length().unwrap_or(0) as usize);
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > cap {
+                    return Outcome::TooLarge { status, headers, cap };
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Outcome::BodyCut(e),
+        }
+    }
+    Outcome::Response { status, version, headers, body: body.freeze() }
+}
