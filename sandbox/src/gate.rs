@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::app::{App, Ctx, IdemSlot};
 use crate::idempotency::{Begin, IdemKey, MAX_KEY_LEN, MIN_API_KEY_MINT_KEY_LEN, body_fingerprint};

@@ -1,1 +1,33 @@
+//! A small, in-memory qURL API server for tests: real idempotency semantics and
+//! fault injection, listening on 127.0.0.1 only.
+//!
+//! ```no_run
+//! use qurl_sandbox::{FaultKind, Sandbox, ScriptedFault};
+//!
+//! # async fn demo() -> std::io::Result<()> {
+//! let sandbox = Sandbox::builder().seed(7).start().await?;
+//! // The next POST /v1/qurls is handled and committed, but its answer is lost.
+//! sandbox.script(ScriptedFault::new(FaultKind::DropAfterCommit).method("POST").path("/v1/qurls"));
+//! // ... point the client at sandbox.base_url() and create a qURL ...
+//! assert_eq!(sandbox.counters().duplicates(), 0);
+//! # Ok(())
+//! # }
+//! ```
 
+mod app;
+mod builder;
+mod counters;
+mod faults;
+mod gate;
+mod handlers;
+mod idempotency;
+mod ids;
+mod problem;
+mod reply;
+mod server;
+mod store;
+mod validate;
+
+pub use builder::{Sandbox, SandboxBuilder};
+pub use counters::Counters;
+pub use faults::{FaultKind, ScriptedFault, UnknownFaultKind};

@@ -204,10 +204,6 @@ impl Store {
         id
     }
 
-    pub(crate) fn api_key_of(&self, owner: &str, key_id: &str) -> Option<&ApiKey> {
-        self.api_keys.get(key_id).filter(|k| k.owner == owner)
-    }
-
     pub(crate) fn api_key_of_mut(&mut self, owner: &str, key_id: &str) -> Option<&mut ApiKey> {
         self.api_keys.get_mut(key_id).filter(|k| k.owner == owner)
     }
