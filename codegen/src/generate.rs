@@ -33,6 +33,28 @@ impl Generated {
         s
     }
 
+    /// A function listing the JSON Schema of every body, response and
+    /// error type, for the schema snapshot test (included from `OUT_DIR`).
+    pub fn schemas_rust(&self) -> String {
+        let mut names: Vec<&str> = self
+            .operations
+            .iter()
+            .flat_map(|o| [o.body_type.as_deref(), Some(o.response_type.as_str()), Some(o.error_type.as_str())])
+            .flatten()
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let rows: Vec<String> = names
+            .iter()
+            .map(|n| format!("        ({n:?}, schemars::schema_for!(qurl::types::{n})),"))
+            .collect();
+        format!(
+            "/// JSON Schema of every request, response and error type.\npub fn type_schemas() -> Vec<(&'static str, schemars::schema::RootSchema)> {{\n    vec![\n{}\n    ]\n}}\n",
+            rows.join("\n")
+        )
+    }
+
     pub fn manifest_json(&self) -> String {
         serde_json::to_string_pretty(&self.operations).unwrap_or_default()
     }
@@ -86,6 +108,7 @@ pub fn generate_to_dir(spec_path: &Path, out_dir: &Path) -> Result<Generated, Co
     write("blocking.rs", &generated.blocking)?;
     write("manifest.rs", &generated.manifest_rust())?;
     write("manifest.json", &generated.manifest_json())?;
+    write("schemas.rs", &generated.schemas_rust())?;
     Ok(generated)
 }
 

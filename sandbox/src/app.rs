@@ -94,7 +94,8 @@ impl App {
         F: FnOnce(&mut Store, DateTime<Utc>) -> Result<Outcome, Problem>,
     {
         let mut inner = self.lock();
-        let outcome = work(&mut inner.store, Utc::now()).unwrap_or_else(|p| Outcome::Rejected(ctx.problem(p)));
+        let outcome = work(&mut inner.store, Utc::now())
+            .unwrap_or_else(|p| Outcome::Rejected(ctx.problem(p)));
         let reply = match outcome {
             Outcome::Committed { reply, created } => {
                 if matches!(ctx.method, Method::POST | Method::PUT | Method::PATCH) {
@@ -108,7 +109,9 @@ impl App {
             Outcome::Rejected(reply) => reply,
         };
         if let Some(slot) = &ctx.idem {
-            inner.idem.complete(&slot.key, slot.token, &reply, Instant::now());
+            inner
+                .idem
+                .complete(&slot.key, slot.token, &reply, Instant::now());
         }
         reply
     }

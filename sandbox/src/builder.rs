@@ -91,7 +91,10 @@ impl SandboxBuilder {
         if !(0.0..=1.0).contains(&self.fault_rate) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("fault rate must be within 0.0..=1.0, got {}", self.fault_rate),
+                format!(
+                    "fault rate must be within 0.0..=1.0, got {}",
+                    self.fault_rate
+                ),
             ));
         }
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
@@ -105,7 +108,12 @@ impl SandboxBuilder {
         let app = Arc::new(App::new(config, faults, self.idempotency_ttl));
         let router = handlers::router(app.clone());
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let accept = tokio::spawn(server::accept_loop(listener, app.clone(), router, shutdown_rx));
+        let accept = tokio::spawn(server::accept_loop(
+            listener,
+            app.clone(),
+            router,
+            shutdown_rx,
+        ));
         Ok(Sandbox {
             addr,
             app,
@@ -157,7 +165,9 @@ impl Sandbox {
 
 impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sandbox").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 

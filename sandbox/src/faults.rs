@@ -148,10 +148,13 @@ impl ScriptedFault {
             .method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(method));
-        let path_ok = self.path.as_deref().is_none_or(|p| match p.strip_suffix('*') {
-            Some(prefix) => path.starts_with(prefix),
-            None => p == path,
-        });
+        let path_ok = self
+            .path
+            .as_deref()
+            .is_none_or(|p| match p.strip_suffix('*') {
+                Some(prefix) => path.starts_with(prefix),
+                None => p == path,
+            });
         method_ok && path_ok
     }
 }
@@ -251,8 +254,14 @@ mod tests {
                 .times(2),
         );
         assert_eq!(plan.choose("GET", "/v1/qurls"), None);
-        assert_eq!(plan.choose("POST", "/v1/qurls"), Some(FaultKind::BadGateway));
-        assert_eq!(plan.choose("POST", "/v1/qurls"), Some(FaultKind::BadGateway));
+        assert_eq!(
+            plan.choose("POST", "/v1/qurls"),
+            Some(FaultKind::BadGateway)
+        );
+        assert_eq!(
+            plan.choose("POST", "/v1/qurls"),
+            Some(FaultKind::BadGateway)
+        );
         assert_eq!(plan.choose("POST", "/v1/qurls"), None);
     }
 

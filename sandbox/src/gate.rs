@@ -47,7 +47,9 @@ fn check_key(value: &HeaderValue, api_key_mint: bool) -> Result<String, Problem>
         .map_err(|_| Problem::invalid_request("Idempotency-Key must be printable ASCII"))?;
     let len = key.chars().count();
     if len == 0 {
-        return Err(Problem::invalid_request("Idempotency-Key must not be empty"));
+        return Err(Problem::invalid_request(
+            "Idempotency-Key must not be empty",
+        ));
     }
     if len > MAX_KEY_LEN {
         return Err(Problem::invalid_request(format!(
@@ -134,7 +136,10 @@ pub(crate) async fn gate(State(app): State<Arc<App>>, req: Request, next: Next) 
             };
             let fingerprint = body_fingerprint(&bytes);
             let mut inner = app.lock();
-            match inner.idem.begin(&ik, fingerprint, api_key_mint, Instant::now()) {
+            match inner
+                .idem
+                .begin(&ik, fingerprint, api_key_mint, Instant::now())
+            {
                 Begin::Proceed(token) => Some(IdemSlot { key: ik, token }),
                 Begin::Replay(reply) => {
                     inner.counters.replays += 1;
@@ -204,7 +209,10 @@ mod tests {
     #[test]
     fn bearer_tokens() {
         assert_eq!(owner(&headers("Bearer lv_abc")).as_deref(), Some("lv_abc"));
-        assert_eq!(owner(&headers("bearer lv_live_x")).as_deref(), Some("lv_live_x"));
+        assert_eq!(
+            owner(&headers("bearer lv_live_x")).as_deref(),
+            Some("lv_live_x")
+        );
         assert_eq!(owner(&headers("Bearer lv_")), None);
         assert_eq!(owner(&headers("Bearer abc")), None);
         assert_eq!(owner(&headers("Basic lv_abc")), None);

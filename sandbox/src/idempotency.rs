@@ -96,7 +96,8 @@ impl IdemStore {
             _ => {
                 let token = self.next_token;
                 self.next_token += 1;
-                self.entries.insert(key.clone(), Entry::InFlight { token, fingerprint });
+                self.entries
+                    .insert(key.clone(), Entry::InFlight { token, fingerprint });
                 Begin::Proceed(token)
             }
         }
@@ -106,7 +107,10 @@ impl IdemStore {
     /// forgotten so that a retry runs again. No-op if the attempt already finished.
     pub(crate) fn complete(&mut self, key: &IdemKey, token: u64, reply: &Reply, now: Instant) {
         let fingerprint = match self.entries.get(key) {
-            Some(Entry::InFlight { token: t, fingerprint }) if *t == token => *fingerprint,
+            Some(Entry::InFlight {
+                token: t,
+                fingerprint,
+            }) if *t == token => *fingerprint,
             _ => return,
         };
         if reply.status.is_server_error() {
@@ -200,11 +204,16 @@ mod tests {
         };
         assert!(matches!(s.begin(&key(), 1, false, now), Begin::InFlight));
         s.complete(&key(), t, &reply(StatusCode::CREATED), now);
-        assert!(matches!(s.begin(&key(), 1, false, now), Begin::Replay(r) if r.status == StatusCode::CREATED));
+        assert!(
+            matches!(s.begin(&key(), 1, false, now), Begin::Replay(r) if r.status == StatusCode::CREATED)
+        );
         assert!(matches!(s.begin(&key(), 2, true, now), Begin::BodyMismatch));
         // After the TTL the key is fresh again.
         let later = now + Duration::from_secs(61);
-        assert!(matches!(s.begin(&key(), 1, false, later), Begin::Proceed(_)));
+        assert!(matches!(
+            s.begin(&key(), 1, false, later),
+            Begin::Proceed(_)
+        ));
     }
 
     #[test]
@@ -228,7 +237,9 @@ mod tests {
         s.complete(&key(), t, &reply(StatusCode::OK), now);
         s.abandon(&key(), t);
         s.complete(&key(), t, &reply(StatusCode::BAD_REQUEST), now);
-        assert!(matches!(s.begin(&key(), 1, false, now), Begin::Replay(r) if r.status == StatusCode::OK));
+        assert!(
+            matches!(s.begin(&key(), 1, false, now), Begin::Replay(r) if r.status == StatusCode::OK)
+        );
     }
 
     #[test]
@@ -237,6 +248,9 @@ mod tests {
             body_fingerprint(br#"{"a":1,"b":[1,2]}"#),
             body_fingerprint(br#"{ "b": [1, 2], "a": 1 }"#)
         );
-        assert_ne!(body_fingerprint(br#"{"a":1}"#), body_fingerprint(br#"{"a":2}"#));
+        assert_ne!(
+            body_fingerprint(br#"{"a":1}"#),
+            body_fingerprint(br#"{"a":2}"#)
+        );
     }
 }

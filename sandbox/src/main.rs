@@ -62,7 +62,9 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<SandboxBuilder
                 b.fault_kinds(kinds)
             }
             "--seed" => b.seed(value("--seed", next())?),
-            "--slow-delay-ms" => b.slow_delay(Duration::from_millis(value("--slow-delay-ms", next())?)),
+            "--slow-delay-ms" => {
+                b.slow_delay(Duration::from_millis(value("--slow-delay-ms", next())?))
+            }
             "--retry-after" => b.retry_after_secs(value("--retry-after", next())?),
             "--idempotency-ttl" => {
                 b.idempotency_ttl(Duration::from_secs(value("--idempotency-ttl", next())?))
@@ -113,8 +115,16 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        assert!(parse(args("--port 8080 --fault-rate 0.2 --seed 7")).unwrap().is_some());
-        assert!(parse(args("--port=8080 --fault-kinds delay,bad_gateway")).unwrap().is_some());
+        assert!(
+            parse(args("--port 8080 --fault-rate 0.2 --seed 7"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            parse(args("--port=8080 --fault-kinds delay,bad_gateway"))
+                .unwrap()
+                .is_some()
+        );
         assert!(parse(args("--help")).unwrap().is_none());
     }
 

@@ -38,11 +38,21 @@ impl Problem {
 
     /// 400 `validation_error` with the per-field messages.
     pub(crate) fn validation(fields: FieldErrors) -> Self {
-        Self::fields(StatusCode::BAD_REQUEST, "validation_error", "One or more fields are invalid", fields)
+        Self::fields(
+            StatusCode::BAD_REQUEST,
+            "validation_error",
+            "One or more fields are invalid",
+            fields,
+        )
     }
 
     /// A 400 with another code that still lists the offending fields.
-    pub(crate) fn fields(status: StatusCode, code: &str, detail: &str, fields: FieldErrors) -> Self {
+    pub(crate) fn fields(
+        status: StatusCode,
+        code: &str,
+        detail: &str,
+        fields: FieldErrors,
+    ) -> Self {
         let mut p = Self::new(status, code, detail);
         p.invalid_fields = Some(fields);
         p

@@ -23,7 +23,11 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    pub(crate) fn json_with_type(status: StatusCode, content_type: &'static str, body: &Value) -> Self {
+    pub(crate) fn json_with_type(
+        status: StatusCode,
+        content_type: &'static str,
+        body: &Value,
+    ) -> Self {
         // Serialising a `Value` cannot fail; fall back to an empty object just in case.
         let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
         Reply {
@@ -101,7 +105,10 @@ impl IntoResponse for Reply {
 /// `{"data": ..., "meta": {"request_id": ...}}`
 pub(crate) fn data(status: StatusCode, data: impl Serialize, request_id: &str) -> Reply {
     let data = serde_json::to_value(data).unwrap_or(Value::Null);
-    Reply::json(status, &json!({ "data": data, "meta": { "request_id": request_id } }))
+    Reply::json(
+        status,
+        &json!({ "data": data, "meta": { "request_id": request_id } }),
+    )
 }
 
 /// One page of a cursor-paginated list.

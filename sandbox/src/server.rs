@@ -63,7 +63,8 @@ pub(crate) async fn accept_loop(
         let mut shutdown = shutdown.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| serve(req, app.clone(), router.clone()));
-            let mut conn = pin!(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+            let mut conn =
+                pin!(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
             tokio::select! {
                 _ = conn.as_mut() => {}
                 _ = shutdown.changed() => {
@@ -75,7 +76,11 @@ pub(crate) async fn accept_loop(
     }
 }
 
-async fn serve(mut req: Request<Incoming>, app: Arc<App>, router: Router) -> Result<Response<Body>, Dropped> {
+async fn serve(
+    mut req: Request<Incoming>,
+    app: Arc<App>,
+    router: Router,
+) -> Result<Response<Body>, Dropped> {
     let path = req.uri().path().to_owned();
     if path == "/_sandbox" || path.starts_with("/_sandbox/") {
         return Ok(dispatch(router, req).await);
@@ -131,7 +136,8 @@ async fn serve(mut req: Request<Incoming>, app: Arc<App>, router: Router) -> Res
         ),
         Some(FaultKind::RateLimited) => Ok(rate_limited(&app, &path, &request_id)),
         Some(FaultKind::Delay) => {
-            req.extensions_mut().insert(DelayFault(app.config.slow_delay));
+            req.extensions_mut()
+                .insert(DelayFault(app.config.slow_delay));
             Ok(dispatch(router, req).await)
         }
         Some(FaultKind::TruncatedBody) => truncate(dispatch(router, req).await).await,
@@ -149,7 +155,10 @@ fn rate_limited(app: &App, path: &str, request_id: &str) -> Response<Body> {
     .with_header(RETRY_AFTER, secs.to_string())
     .with_header(HeaderName::from_static("ratelimit-limit"), "60")
     .with_header(HeaderName::from_static("ratelimit-remaining"), "0")
-    .with_header(HeaderName::from_static("ratelimit-reset"), reset.to_string())
+    .with_header(
+        HeaderName::from_static("ratelimit-reset"),
+        reset.to_string(),
+    )
     .into_reply(path, request_id);
     reply.into_response()
 }
@@ -185,7 +194,10 @@ async fn truncate(resp: Response<Body>) -> Result<Response<Body>, Dropped> {
         .headers
         .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     let partial = bytes.slice(..bytes.len() / 2);
-    Ok(Response::from_parts(parts, Body::new(CutShort::new(partial))))
+    Ok(Response::from_parts(
+        parts,
+        Body::new(CutShort::new(partial)),
+    ))
 }
 
 /// A body that yields one chunk, pauses briefly so hyper flushes it, then errors.

@@ -116,13 +116,20 @@ impl Store {
     }
 
     /// The active resource that dedups `target_url` for this owner.
-    pub(crate) fn active_resource_for_url(&self, owner: &str, target_url: &str) -> Option<&Resource> {
+    pub(crate) fn active_resource_for_url(
+        &self,
+        owner: &str,
+        target_url: &str,
+    ) -> Option<&Resource> {
         self.resources
             .values()
             .find(|r| r.owner == owner && !r.revoked && r.target_url == target_url)
     }
 
-    pub(crate) fn owned_resources<'a>(&'a self, owner: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
+    pub(crate) fn owned_resources<'a>(
+        &'a self,
+        owner: &'a str,
+    ) -> impl Iterator<Item = &'a Resource> + 'a {
         self.resources.values().filter(move |r| r.owner == owner)
     }
 
@@ -156,7 +163,12 @@ impl Store {
 
     /// Adds a token to an existing resource and returns its id. The resource's expiry
     /// follows its longest-lived token.
-    pub(crate) fn mint(&mut self, resource_id: &str, spec: &MintSpec, now: DateTime<Utc>) -> Option<String> {
+    pub(crate) fn mint(
+        &mut self,
+        resource_id: &str,
+        spec: &MintSpec,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
         let id = unique(&self.qurls, ids::qurl_id);
         let resource = self.resources.get_mut(resource_id)?;
         resource.qurl_ids.push(id.clone());

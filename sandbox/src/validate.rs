@@ -54,7 +54,9 @@ impl<'a> Fields<'a> {
     }
 
     pub(crate) fn fail(&mut self, field: &str, msg: impl Into<String>) {
-        self.errors.entry(field.to_owned()).or_insert_with(|| msg.into());
+        self.errors
+            .entry(field.to_owned())
+            .or_insert_with(|| msg.into());
     }
 
     /// The value, treating JSON `null` as absent.
@@ -184,7 +186,11 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// An absolute expiry: in the future and at most 30 days ahead.
-pub(crate) fn check_future_expiry(f: &mut Fields<'_>, field: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn check_future_expiry(
+    f: &mut Fields<'_>,
+    field: &str,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let at = f.timestamp(field)?;
     let max = now + chrono::Duration::seconds(MAX_EXPIRY_SECS as i64);
     if at <= now {
@@ -219,7 +225,8 @@ pub(crate) fn is_slug(s: &str) -> bool {
     let b = s.as_bytes();
     (3..=64).contains(&b.len())
         && b[0].is_ascii_lowercase()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[b.len() - 1] != b'-'
 }
 
@@ -254,8 +261,13 @@ pub(crate) fn check_access_policy(f: &mut Fields<'_>, field: &str) -> Option<Val
     for (name, max) in [("ip_allowlist", 100), ("ip_denylist", 100)] {
         match policy.get(name) {
             None | Some(Value::Null) => {}
-            Some(Value::Array(items)) if items.len() <= max && items.iter().all(Value::is_string) => {}
-            Some(_) => fail(f, name, "must be a list of at most 100 IP addresses or CIDR ranges"),
+            Some(Value::Array(items))
+                if items.len() <= max && items.iter().all(Value::is_string) => {}
+            Some(_) => fail(
+                f,
+                name,
+                "must be a list of at most 100 IP addresses or CIDR ranges",
+            ),
         }
     }
     for name in ["geo_allowlist", "geo_denylist"] {
@@ -264,9 +276,15 @@ pub(crate) fn check_access_policy(f: &mut Fields<'_>, field: &str) -> Option<Val
             Some(Value::Array(items))
                 if items.len() <= 50
                     && items.iter().all(|i| {
-                        i.as_str().is_some_and(|s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()))
+                        i.as_str().is_some_and(|s| {
+                            s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
+                        })
                     }) => {}
-            Some(_) => fail(f, name, "must be a list of at most 50 ISO 3166-1 alpha-2 codes"),
+            Some(_) => fail(
+                f,
+                name,
+                "must be a list of at most 50 ISO 3166-1 alpha-2 codes",
+            ),
         }
     }
     for name in ["user_agent_allow_regex", "user_agent_deny_regex"] {
@@ -279,7 +297,10 @@ pub(crate) fn check_access_policy(f: &mut Fields<'_>, field: &str) -> Option<Val
     match policy.get("ai_agent_policy") {
         None | Some(Value::Null) => {}
         Some(Value::Object(ai)) => {
-            if !matches!(ai.get("block_all"), None | Some(Value::Null) | Some(Value::Bool(_))) {
+            if !matches!(
+                ai.get("block_all"),
+                None | Some(Value::Null) | Some(Value::Bool(_))
+            ) {
                 fail(f, "ai_agent_policy.block_all", "must be a boolean");
             }
             for name in ["deny_categories", "allow_categories"] {
@@ -350,7 +371,10 @@ mod tests {
         assert_eq!(parse_duration("h", "mhdw"), None);
         assert_eq!(parse_duration("", "mhdw"), None);
         assert_eq!(parse_duration("-1h", "mhdw"), None);
-        assert_eq!(parse_duration("999999999999w", "mhdw"), Some(999_999_999_999 * 604_800));
+        assert_eq!(
+            parse_duration("999999999999w", "mhdw"),
+            Some(999_999_999_999 * 604_800)
+        );
         assert_eq!(parse_duration("5é", "mhdw"), None);
     }
 

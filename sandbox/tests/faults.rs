@@ -45,7 +45,8 @@ async fn each_status_fault_answers_problem_json() {
     let reset: i64 = h["ratelimit-reset"].to_str().unwrap().parse().unwrap();
     assert!(reset > 1_700_000_000, "RateLimit-Reset is a Unix timestamp");
 
-    api.sb.script(ScriptedFault::new(FaultKind::ServiceUnavailable));
+    api.sb
+        .script(ScriptedFault::new(FaultKind::ServiceUnavailable));
     let resp = api.get("/v1/quota").await;
     assert_eq!(resp.headers()["retry-after"], "7");
     problem(resp, 503, "service_unavailable").await;
@@ -54,7 +55,8 @@ async fn each_status_fault_answers_problem_json() {
 #[tokio::test]
 async fn drop_before_handling_commits_nothing() {
     let api = Api::new().await;
-    api.sb.script(ScriptedFault::new(FaultKind::DropBeforeHandling).path("/v1/qurls"));
+    api.sb
+        .script(ScriptedFault::new(FaultKind::DropBeforeHandling).path("/v1/qurls"));
     let body = qurl_body("https://dropped.example");
     let err = api
         .req(Method::POST, "/v1/qurls", Some("d1"), Some(&body))
@@ -73,12 +75,17 @@ async fn drop_before_handling_commits_nothing() {
 
 /// Statuses of `n` sequential GETs against a fresh sandbox with these settings.
 async fn run(seed: u64, n: usize) -> (Vec<u16>, Counters) {
-    let api = Api::start(Sandbox::builder().seed(seed).fault_rate(0.5).fault_kinds(vec![
-        FaultKind::BadGateway,
-        FaultKind::ServiceUnavailable,
-        FaultKind::GatewayTimeout,
-        FaultKind::RateLimited,
-    ]))
+    let api = Api::start(
+        Sandbox::builder()
+            .seed(seed)
+            .fault_rate(0.5)
+            .fault_kinds(vec![
+                FaultKind::BadGateway,
+                FaultKind::ServiceUnavailable,
+                FaultKind::GatewayTimeout,
+                FaultKind::RateLimited,
+            ]),
+    )
     .await;
     let mut statuses = Vec::with_capacity(n);
     for _ in 0..n {
@@ -119,7 +126,11 @@ async fn fault_rate_can_change_at_run_time() {
 
 #[tokio::test]
 async fn builder_rejects_a_bad_fault_rate() {
-    let err = Sandbox::builder().fault_rate(1.5).start().await.unwrap_err();
+    let err = Sandbox::builder()
+        .fault_rate(1.5)
+        .start()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
 
@@ -146,13 +157,27 @@ async fn admin_endpoints_work_and_are_never_faulted() {
 
     api.sb.set_fault_rate(0.0);
     let body = qurl_body("https://admin.example");
-    problem(api.post("/v1/qurls", None, &body).await, 503, "service_unavailable").await;
-    problem(api.post("/v1/qurls", None, &body).await, 503, "service_unavailable").await;
+    problem(
+        api.post("/v1/qurls", None, &body).await,
+        503,
+        "service_unavailable",
+    )
+    .await;
+    problem(
+        api.post("/v1/qurls", None, &body).await,
+        503,
+        "service_unavailable",
+    )
+    .await;
     assert_eq!(parts(api.post("/v1/qurls", None, &body).await).await.0, 201);
 
     api.sb.set_fault_rate(1.0);
     for _ in 0..5 {
-        let resp = http.get(api.url("/_sandbox/counters")).send().await.unwrap();
+        let resp = http
+            .get(api.url("/_sandbox/counters"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status().as_u16(), 200);
         let json: Value = resp.json().await.unwrap();
         let counters: Counters = serde_json::from_value(json.clone()).unwrap();

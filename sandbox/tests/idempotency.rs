@@ -23,7 +23,10 @@ async fn replay_returns_the_same_answer_and_creates_once() {
 
     assert_eq!((s1, r1), (201, false));
     assert_eq!((s2, r2), (201, true));
-    assert_eq!(b1, b2, "the replay carries the original body, request_id included");
+    assert_eq!(
+        b1, b2,
+        "the replay carries the original body, request_id included"
+    );
 
     let c = api.sb.counters();
     assert_eq!(c.resources_created, 1);
@@ -72,8 +75,12 @@ async fn keys_are_scoped_by_owner_and_path() {
 
     let rid = mine["data"]["resource_id"].as_str().unwrap();
     let (s, replayed, _) = parts(
-        api.post(&format!("/v1/qurls/{rid}/mint_link"), Some("shared"), &json!({}))
-            .await,
+        api.post(
+            &format!("/v1/qurls/{rid}/mint_link"),
+            Some("shared"),
+            &json!({}),
+        )
+        .await,
     )
     .await;
     assert_eq!((s, replayed), (201, false));
@@ -112,7 +119,11 @@ async fn server_errors_are_not_stored_and_the_retry_runs() {
 async fn client_errors_are_stored_and_replayed() {
     let api = Api::new().await;
     let bad = api
-        .post("/v1/qurls", Some("k4"), &json!({ "target_url": "not a url" }))
+        .post(
+            "/v1/qurls",
+            Some("k4"),
+            &json!({ "target_url": "not a url" }),
+        )
         .await;
     problem(bad, 400, "validation_error").await;
     // Fixing the body but keeping the key still gets the stored 400.
@@ -133,7 +144,9 @@ async fn a_retry_while_the_original_runs_gets_409_duplicate_request() {
             .path("/v1/qurls"),
     );
     let body = qurl_body("https://slow.example");
-    let original = api.req(Method::POST, "/v1/qurls", Some("slow"), Some(&body)).send();
+    let original = api
+        .req(Method::POST, "/v1/qurls", Some("slow"), Some(&body))
+        .send();
     let original = tokio::spawn(original);
     tokio::time::sleep(Duration::from_millis(200)).await;
 
@@ -156,7 +169,8 @@ async fn a_retry_while_the_original_runs_gets_409_duplicate_request() {
 #[tokio::test]
 async fn a_delayed_request_commits_even_after_the_client_gave_up() {
     let api = Api::start(Sandbox::builder().slow_delay(Duration::from_millis(500))).await;
-    api.sb.script(ScriptedFault::new(FaultKind::Delay).path("/v1/qurls"));
+    api.sb
+        .script(ScriptedFault::new(FaultKind::Delay).path("/v1/qurls"));
     let impatient = client(Duration::from_millis(150));
     let body = qurl_body("https://gave-up.example");
     let err = impatient
@@ -213,7 +227,8 @@ async fn drop_after_commit_then_retry_is_replayed_not_redone() {
 #[tokio::test]
 async fn truncated_body_then_retry_is_replayed() {
     let api = Api::new().await;
-    api.sb.script(ScriptedFault::new(FaultKind::TruncatedBody).path("/v1/qurls"));
+    api.sb
+        .script(ScriptedFault::new(FaultKind::TruncatedBody).path("/v1/qurls"));
     let body = qurl_body("https://cut.example");
     let resp = api.post("/v1/qurls", Some("cut"), &body).await;
     assert_eq!(resp.status().as_u16(), 201, "the headers arrive intact");
@@ -228,9 +243,15 @@ async fn truncated_body_then_retry_is_replayed() {
 #[tokio::test]
 async fn retries_without_a_key_show_up_as_unkeyed_duplicates() {
     let api = Api::new().await;
-    api.sb.script(ScriptedFault::new(FaultKind::DropAfterCommit).path("/v1/qurls"));
+    api.sb
+        .script(ScriptedFault::new(FaultKind::DropAfterCommit).path("/v1/qurls"));
     let body = qurl_body("https://unkeyed.example");
-    assert!(api.req(Method::POST, "/v1/qurls", None, Some(&body)).send().await.is_err());
+    assert!(
+        api.req(Method::POST, "/v1/qurls", None, Some(&body))
+            .send()
+            .await
+            .is_err()
+    );
     let (s, _, _) = parts(api.post("/v1/qurls", None, &body).await).await;
     assert_eq!(s, 201);
     let c = api.sb.counters();
@@ -242,7 +263,12 @@ async fn retries_without_a_key_show_up_as_unkeyed_duplicates() {
 async fn after_the_ttl_a_key_runs_again_and_counts_as_a_duplicate() {
     let api = Api::start(Sandbox::builder().idempotency_ttl(Duration::from_millis(200))).await;
     let body = qurl_body("https://ttl.example");
-    assert_eq!(parts(api.post("/v1/qurls", Some("ttl"), &body).await).await.0, 201);
+    assert_eq!(
+        parts(api.post("/v1/qurls", Some("ttl"), &body).await)
+            .await
+            .0,
+        201
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (s, replayed, _) = parts(api.post("/v1/qurls", Some("ttl"), &body).await).await;
     assert_eq!((s, replayed), (201, false));
@@ -254,12 +280,24 @@ async fn after_the_ttl_a_key_runs_again_and_counts_as_a_duplicate() {
 #[tokio::test]
 async fn patch_is_idempotent_too() {
     let api = Api::new().await;
-    let (_, _, created) = parts(api.post("/v1/qurls", None, &qurl_body("https://p.example")).await).await;
+    let (_, _, created) = parts(
+        api.post("/v1/qurls", None, &qurl_body("https://p.example"))
+            .await,
+    )
+    .await;
     let rid = created["data"]["resource_id"].as_str().unwrap().to_owned();
     let path = format!("/v1/qurls/{rid}");
     let patch = json!({ "extend_by": "1d" });
-    let (_, _, a) = parts(api.send(Method::PATCH, &path, Some("ext"), Some(&patch)).await).await;
-    let (s, replayed, b) = parts(api.send(Method::PATCH, &path, Some("ext"), Some(&patch)).await).await;
+    let (_, _, a) = parts(
+        api.send(Method::PATCH, &path, Some("ext"), Some(&patch))
+            .await,
+    )
+    .await;
+    let (s, replayed, b) = parts(
+        api.send(Method::PATCH, &path, Some("ext"), Some(&patch))
+            .await,
+    )
+    .await;
     assert_eq!((s, replayed), (200, true));
     assert_eq!(a["data"]["expires_at"], b["data"]["expires_at"]);
     assert_eq!(api.sb.counters().creations_by_key.get("ext"), Some(&1));
@@ -269,14 +307,42 @@ async fn patch_is_idempotent_too() {
 async fn key_length_rules() {
     let api = Api::new().await;
     let body = qurl_body("https://keys.example");
-    problem(api.post("/v1/qurls", Some(&"k".repeat(257)), &body).await, 400, "invalid_request").await;
-    problem(api.post("/v1/qurls", Some(""), &body).await, 400, "invalid_request").await;
-    assert_eq!(parts(api.post("/v1/qurls", Some(&"k".repeat(256)), &body).await).await.0, 201);
+    problem(
+        api.post("/v1/qurls", Some(&"k".repeat(257)), &body).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    problem(
+        api.post("/v1/qurls", Some(""), &body).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert_eq!(
+        parts(api.post("/v1/qurls", Some(&"k".repeat(256)), &body).await)
+            .await
+            .0,
+        201
+    );
 
     let key_body = json!({ "name": "ci", "scopes": ["qurl:read"] });
     let short = "s".repeat(31);
-    problem(api.post("/v1/api-keys", Some(&short), &key_body).await, 400, "invalid_request").await;
-    assert_eq!(parts(api.post("/v1/api-keys", Some(&"s".repeat(32)), &key_body).await).await.0, 201);
+    problem(
+        api.post("/v1/api-keys", Some(&short), &key_body).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    assert_eq!(
+        parts(
+            api.post("/v1/api-keys", Some(&"s".repeat(32)), &key_body)
+                .await
+        )
+        .await
+        .0,
+        201
+    );
     assert_eq!(api.sb.counters().resources_created, 2);
 }
 
@@ -287,7 +353,12 @@ async fn api_key_mint_with_a_reused_key_and_another_body_is_409() {
     let body = json!({ "name": "first", "scopes": ["qurl:read", "qurl:write"] });
     let (s, _, first) = parts(api.post("/v1/api-keys", Some(key), &body).await).await;
     assert_eq!(s, 201);
-    assert!(first["data"]["api_key"].as_str().unwrap().starts_with("lv_live_"));
+    assert!(
+        first["data"]["api_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("lv_live_")
+    );
 
     // Same body, different formatting: still a replay.
     let same = api
@@ -302,7 +373,12 @@ async fn api_key_mint_with_a_reused_key_and_another_body_is_409() {
     assert_eq!(first, again);
 
     let other = json!({ "name": "second", "scopes": ["qurl:read"] });
-    problem(api.post("/v1/api-keys", Some(key), &other).await, 409, "idempotency_key_reused").await;
+    problem(
+        api.post("/v1/api-keys", Some(key), &other).await,
+        409,
+        "idempotency_key_reused",
+    )
+    .await;
     let c = api.sb.counters();
     assert_eq!(c.creations_by_key.get(key), Some(&1));
     assert_eq!(c.resources_created, 1);

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use super::{decode_cursor, encode_cursor, limit, params};
+use super::{decode_cursor, encode_cursor, limit, params, path_param};
 use crate::app::{App, Ctx, Outcome};
 use crate::ids;
 use crate::problem::Problem;
@@ -108,7 +108,10 @@ fn parse_new_key(body: &[u8]) -> Result<NewKey, Problem> {
     }
     let tunnel_slug = f.string("tunnel_slug", 64);
     if tunnel_slug.as_deref().is_some_and(|s| !is_slug(s)) {
-        f.fail("tunnel_slug", "must be 3-64 characters: a-z, 0-9 and -, starting with a letter");
+        f.fail(
+            "tunnel_slug",
+            "must be 3-64 characters: a-z, 0-9 and -, starting with a letter",
+        );
     }
     let expires_in = f.string("expires_in", 32);
     if !f.errors.is_empty() {
@@ -120,13 +123,19 @@ fn parse_new_key(body: &[u8]) -> Result<NewKey, Problem> {
 
     let bootstrap = purpose.is_some();
     if expires_in.is_some() && !bootstrap {
-        return Err(invalid_input("expires_in is only allowed with purpose=tunnel_bootstrap"));
+        return Err(invalid_input(
+            "expires_in is only allowed with purpose=tunnel_bootstrap",
+        ));
     }
     if bootstrap && tunnel_slug.is_none() {
-        return Err(invalid_input("tunnel_slug is required with purpose=tunnel_bootstrap"));
+        return Err(invalid_input(
+            "tunnel_slug is required with purpose=tunnel_bootstrap",
+        ));
     }
     if !bootstrap && tunnel_slug.is_some() {
-        return Err(invalid_input("tunnel_slug is only allowed with purpose=tunnel_bootstrap"));
+        return Err(invalid_input(
+            "tunnel_slug is only allowed with purpose=tunnel_bootstrap",
+        ));
     }
     let lifetime_secs = match (&expires_in, bootstrap) {
         (Some(s), _) => match parse_duration(s, "smhdw") {
@@ -193,7 +202,8 @@ pub(crate) async fn create(
         // The plaintext is shown once, here, and never again.
         data["api_key"] = json!(secret);
         let location = format!("{}/v1/api-keys/{id}", app.config.base_url);
-        let reply = reply::data(StatusCode::CREATED, data, &ctx.request_id).header(LOCATION, &location);
+        let reply =
+            reply::data(StatusCode::CREATED, data, &ctx.request_id).header(LOCATION, &location);
         Ok(Outcome::Committed { reply, created: 1 })
     })
 }
@@ -208,7 +218,9 @@ pub(crate) async fn list(
         let limit = limit(&p)?;
         let status = p.get("status").cloned().unwrap_or_else(|| "active".into());
         if !["active", "revoked", "all"].contains(&status.as_str()) {
-            return Err(Problem::invalid_request("status must be active, revoked or all"));
+            return Err(Problem::invalid_request(
+                "status must be active, revoked or all",
+            ));
         }
         let after = match p.get("cursor").filter(|c| !c.is_empty()) {
             None => None,
@@ -280,9 +292,13 @@ fn key_not_found() -> Problem {
 pub(crate) async fn update(
     State(app): State<Arc<App>>,
     Extension(ctx): Extension<Ctx>,
-    Path(key_id): Path<String>,
+    key_id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Reply {
+    let key_id = match path_param(key_id) {
+        Ok(v) => v,
+        Err(p) => return ctx.problem(p),
+    };
     if !is_key_id(&key_id) {
         return ctx.problem(bad_key_id());
     }
@@ -301,7 +317,11 @@ pub(crate) async fn update(
             return Err(key_not_found());
         };
         if key.revoked {
-            return Err(Problem::new(StatusCode::CONFLICT, "revoked", "The API key is revoked"));
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "revoked",
+                "The API key is revoked",
+            ));
         }
         // Neither field: nothing changes and the key comes back as it is.
         if name.is_some() || scopes.is_some() {
@@ -321,8 +341,12 @@ pub(crate) async fn update(
 pub(crate) async fn revoke(
     State(app): State<Arc<App>>,
     Extension(ctx): Extension<Ctx>,
-    Path(key_id): Path<String>,
+    key_id: Result<Path<String>, PathRejection>,
 ) -> Reply {
+    let key_id = match path_param(key_id) {
+        Ok(v) => v,
+        Err(p) => return ctx.problem(p),
+    };
     if !is_key_id(&key_id) {
         return ctx.problem(bad_key_id());
     }
@@ -347,14 +371,24 @@ mod tests {
 
     #[test]
     fn new_key_rules() {
-        let ok = parse_new_key(br#"{"name":"ci","scopes":["qurl:write","qurl:read","qurl:read"]}"#).unwrap();
+        let ok = parse_new_key(br#"{"name":"ci","scopes":["qurl:write","qurl:read","qurl:read"]}"#)
+            .unwrap();
         assert_eq!(ok.scopes, vec!["qurl:read", "qurl:write"]);
         assert_eq!(ok.lifetime_secs, None);
 
         let code = |body: &[u8]| parse_new_key(body).err().map(|p| p.code);
-        assert_eq!(code(br#"{"name":"ci"}"#).as_deref(), Some("validation_error"));
-        assert_eq!(code(br#"{"name":"ci","scopes":[]}"#).as_deref(), Some("validation_error"));
-        assert_eq!(code(br#"{"name":"ci","scopes":["qurl:read"],"x":1}"#).as_deref(), Some("validation_error"));
+        assert_eq!(
+            code(br#"{"name":"ci"}"#).as_deref(),
+            Some("validation_error")
+        );
+        assert_eq!(
+            code(br#"{"name":"ci","scopes":[]}"#).as_deref(),
+            Some("validation_error")
+        );
+        assert_eq!(
+            code(br#"{"name":"ci","scopes":["qurl:read"],"x":1}"#).as_deref(),
+            Some("validation_error")
+        );
         assert_eq!(
             code(br#"{"name":"ci","scopes":["qurl:read"],"expires_in":"1h"}"#).as_deref(),
             Some("invalid_input")

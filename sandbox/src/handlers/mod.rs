@@ -18,8 +18,8 @@ use crate::reply::Reply;
 
 mod admin;
 mod api_keys;
-mod qurls;
 mod quota;
+mod qurls;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     let ni = not_implemented;
@@ -28,7 +28,9 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/v1/qurls/batch", post(qurls::batch))
         .route(
             "/v1/qurls/{id}",
-            get(qurls::get_one).patch(qurls::update).delete(qurls::delete),
+            get(qurls::get_one)
+                .patch(qurls::update)
+                .delete(qurls::delete),
         )
         .route("/v1/qurls/{id}/mint_link", post(qurls::mint_link))
         .route("/v1/resources/{id}/qurls", post(qurls::create_for_resource))
@@ -143,5 +145,15 @@ pub(crate) fn decode_cursor(cursor: &str, expected_fields: usize) -> Result<Vec<
     ids::hex_decode(cursor)
         .map(|s| s.split('|').map(str::to_owned).collect::<Vec<_>>())
         .filter(|f| f.len() == expected_fields)
-        .ok_or_else(|| Problem::invalid_request("cursor is not valid; restart pagination without it"))
+        .ok_or_else(|| {
+            Problem::invalid_request("cursor is not valid; restart pagination without it")
+        })
+}
+
+/// A path segment, or a 400 when it cannot be decoded (e.g. invalid UTF-8).
+pub(crate) fn path_param(
+    p: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<String, Problem> {
+    p.map(|axum::extract::Path(v)| v)
+        .map_err(|_| Problem::invalid_request("A path parameter could not be decoded"))
 }

@@ -16,8 +16,16 @@ use crate::validate::MAX_EXPIRY_SECS;
 const MAX_ACTIVE_QURLS: u64 = 1000;
 
 fn month_start(year: i32, month: u32) -> Option<DateTime<Utc>> {
-    let (year, month) = if month > 12 { (year + 1, 1) } else { (year, month) };
-    Some(NaiveDate::from_ymd_opt(year, month, 1)?.and_hms_opt(0, 0, 0)?.and_utc())
+    let (year, month) = if month > 12 {
+        (year + 1, 1)
+    } else {
+        (year, month)
+    };
+    Some(
+        NaiveDate::from_ymd_opt(year, month, 1)?
+            .and_hms_opt(0, 0, 0)?
+            .and_utc(),
+    )
 }
 
 pub(crate) async fn get(

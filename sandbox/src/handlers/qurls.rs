@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use super::{Params, decode_cursor, encode_cursor, limit, params};
+use super::{Params, decode_cursor, encode_cursor, limit, params, path_param};
 use crate::app::{App, Ctx, Outcome};
 use crate::problem::{FieldErrors, Problem};
 use crate::reply::{self, Page, Reply};
@@ -126,7 +126,10 @@ fn joined(fields: &FieldErrors) -> String {
 fn is_qurl_path_id(id: &str) -> bool {
     is_resource_id(id)
         || id.strip_prefix("q_").is_some_and(|rest| {
-            rest.len() == 11 && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            rest.len() == 11
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         })
 }
 
@@ -141,7 +144,9 @@ fn is_resource_id(id: &str) -> bool {
 }
 
 fn bad_id() -> Problem {
-    Problem::invalid_request("id must be a resource id (r_ + 11 characters) or a qURL id (q_ + 11 hex digits)")
+    Problem::invalid_request(
+        "id must be a resource id (r_ + 11 characters) or a qURL id (q_ + 11 hex digits)",
+    )
 }
 
 // ---------- views ----------
@@ -244,9 +249,13 @@ fn create_in_store(
             (id, spec)
         }
     };
-    let qurl_id = store
-        .mint(&resource_id, &spec, now)
-        .ok_or_else(|| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "resource vanished"))?;
+    let qurl_id = store.mint(&resource_id, &spec, now).ok_or_else(|| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "resource vanished",
+        )
+    })?;
     Ok((resource_id, qurl_id))
 }
 
@@ -291,7 +300,10 @@ pub(crate) async fn batch(
         Some(Value::Array(items)) if (1..=100).contains(&items.len()) => items,
         _ => {
             let mut fields = FieldErrors::new();
-            fields.insert("items".into(), "must be a list of 1-100 qURL create requests".into());
+            fields.insert(
+                "items".into(),
+                "must be a list of 1-100 qURL create requests".into(),
+            );
             return ctx.problem(Problem::validation(fields));
         }
     };
@@ -407,7 +419,10 @@ impl ListQuery {
         statuses.dedup();
         let statuses = statuses.join(",");
 
-        let sort = p.get("sort").map(String::as_str).unwrap_or("created_at:desc");
+        let sort = p
+            .get("sort")
+            .map(String::as_str)
+            .unwrap_or("created_at:desc");
         let (field, dir) = sort.split_once(':').unwrap_or((sort, "desc"));
         let sort_field = match field {
             "created_at" => "created_at",
@@ -436,7 +451,11 @@ impl ListQuery {
                     // A different sort starts again at page one.
                     _ if f[1] != sort_key => None,
                     (Ok(ts), Ok(seq)) => Some((ts, seq)),
-                    _ => return Err(Problem::invalid_request("cursor is not valid; restart pagination without it")),
+                    _ => {
+                        return Err(Problem::invalid_request(
+                            "cursor is not valid; restart pagination without it",
+                        ));
+                    }
                 }
             }
         };
@@ -444,9 +463,9 @@ impl ListQuery {
         let time = |name: &str| -> Result<Option<DateTime<Utc>>, Problem> {
             match p.get(name) {
                 None => Ok(None),
-                Some(s) => validate::parse_timestamp(s)
-                    .map(Some)
-                    .ok_or_else(|| Problem::invalid_request(format!("{name} must be an RFC 3339 timestamp"))),
+                Some(s) => validate::parse_timestamp(s).map(Some).ok_or_else(|| {
+                    Problem::invalid_request(format!("{name} must be an RFC 3339 timestamp"))
+                }),
             }
         };
         let q = p.get("q").map(|q| q.to_lowercase());
@@ -468,7 +487,11 @@ impl ListQuery {
     }
 
     fn sort_key(&self) -> String {
-        format!("{}:{}", self.sort_field, if self.descending { "desc" } else { "asc" })
+        format!(
+            "{}:{}",
+            self.sort_field,
+            if self.descending { "desc" } else { "asc" }
+        )
     }
 
     fn key_of(&self, r: &Resource) -> (i64, u64) {
@@ -489,13 +512,17 @@ impl ListQuery {
             && self.expires_before.is_none_or(|t| r.expires_at < t)
             && self.q.as_ref().is_none_or(|q| {
                 r.target_url.to_lowercase().contains(q)
-                    || r.description.as_ref().is_some_and(|d| d.to_lowercase().contains(q))
+                    || r.description
+                        .as_ref()
+                        .is_some_and(|d| d.to_lowercase().contains(q))
             })
     }
 }
 
 fn bad_sort() -> Problem {
-    Problem::invalid_request("sort must be created_at or expires_at, optionally followed by :asc or :desc")
+    Problem::invalid_request(
+        "sort must be created_at or expires_at, optionally followed by :asc or :desc",
+    )
 }
 
 pub(crate) async fn list(
@@ -521,7 +548,13 @@ pub(crate) async fn list(
         rows.reverse();
     }
     if let Some(after) = lq.after {
-        rows.retain(|(k, _)| if lq.descending { *k < after } else { *k > after });
+        rows.retain(|(k, _)| {
+            if lq.descending {
+                *k < after
+            } else {
+                *k > after
+            }
+        });
     }
     let has_more = rows.len() > lq.limit;
     rows.truncate(lq.limit);
@@ -552,9 +585,13 @@ pub(crate) async fn list(
 pub(crate) async fn get_one(
     State(app): State<Arc<App>>,
     Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Reply {
+    let id = match path_param(id) {
+        Ok(v) => v,
+        Err(p) => return ctx.problem(p),
+    };
     if !is_qurl_path_id(&id) {
         return ctx.problem(bad_id());
     }
@@ -572,9 +609,13 @@ pub(crate) async fn get_one(
 pub(crate) async fn update(
     State(app): State<Arc<App>>,
     Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Reply {
+    let id = match path_param(id) {
+        Ok(v) => v,
+        Err(p) => return ctx.problem(p),
+    };
     if !is_qurl_path_id(&id) {
         return ctx.problem(bad_id());
     }
@@ -594,8 +635,14 @@ pub(crate) async fn update(
     }
     if f.present("extend_by") && f.present("expires_at") {
         let mut fields = FieldErrors::new();
-        fields.insert("extend_by".into(), "cannot be combined with expires_at".into());
-        fields.insert("expires_at".into(), "cannot be combined with extend_by".into());
+        fields.insert(
+            "extend_by".into(),
+            "cannot be combined with expires_at".into(),
+        );
+        fields.insert(
+            "expires_at".into(),
+            "cannot be combined with extend_by".into(),
+        );
         return ctx.problem(Problem::fields(
             StatusCode::BAD_REQUEST,
             "mutually_exclusive_fields",
@@ -631,21 +678,32 @@ pub(crate) async fn update(
                 r.description = (!d.is_empty()).then_some(d);
             }
         }
-        let data = store.resources.get(&rid).map(|r| resource_view(store, r, true, now));
+        let data = store
+            .resources
+            .get(&rid)
+            .map(|r| resource_view(store, r, true, now));
         let reply = reply::data(StatusCode::OK, data, &ctx.request_id);
         Ok(Outcome::Committed { reply, created: 0 })
     })
 }
 
 fn revoked() -> Problem {
-    Problem::new(StatusCode::BAD_REQUEST, "revoked", "The resource is revoked")
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "revoked",
+        "The resource is revoked",
+    )
 }
 
 pub(crate) async fn delete(
     State(app): State<Arc<App>>,
     Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Reply {
+    let id = match path_param(id) {
+        Ok(v) => v,
+        Err(p) => return ctx.problem(p),
+    };
     if !is_qurl_path_id(&id) {
         return ctx.problem(bad_id());
     }
@@ -669,9 +727,13 @@ pub(crate) async fn delete(
 pub(crate) async fn mint_link(
     State(app): State<Arc<App>>,
     Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Reply {
+    let id = match path_param(id) {
+        Ok(v) => v,
+        Err(p) => return ctx.problem(p),
+    };
     if !is_qurl_path_id(&id) {
         return ctx.problem(bad_id());
     }
@@ -684,8 +746,14 @@ pub(crate) async fn mint_link(
     let mut f = Fields::new(&obj);
     if f.present("expires_in") && f.present("expires_at") {
         let mut fields = FieldErrors::new();
-        fields.insert("expires_in".into(), "cannot be combined with expires_at".into());
-        fields.insert("expires_at".into(), "cannot be combined with expires_in".into());
+        fields.insert(
+            "expires_in".into(),
+            "cannot be combined with expires_at".into(),
+        );
+        fields.insert(
+            "expires_at".into(),
+            "cannot be combined with expires_in".into(),
+        );
         return ctx.problem(Problem::fields(
             StatusCode::BAD_REQUEST,
             "mutually_exclusive_fields",
@@ -718,7 +786,8 @@ pub(crate) async fn mint_link(
             "expires_at": rfc3339(q.expires_at),
             "type": "url",
         });
-        let reply = reply::data(StatusCode::CREATED, data, &ctx.request_id).header(LOCATION, &q.link());
+        let reply =
+            reply::data(StatusCode::CREATED, data, &ctx.request_id).header(LOCATION, &q.link());
         Ok(Outcome::Committed { reply, created: 1 })
     })
 }
@@ -726,9 +795,13 @@ pub(crate) async fn mint_link(
 pub(crate) async fn create_for_resource(
     State(app): State<Arc<App>>,
     Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Reply {
+    let id = match path_param(id) {
+        Ok(v) => v,
+        Err(p) => return ctx.problem(p),
+    };
     // The body is required on the wire ("{}" for defaults).
     let obj = match validate::object(&body) {
         Ok(o) => o,

@@ -43,7 +43,13 @@ impl Api {
     }
 
     /// A request as `TOKEN`, with an optional key and JSON body.
-    pub fn req(&self, method: Method, path: &str, key: Option<&str>, body: Option<&Value>) -> reqwest::RequestBuilder {
+    pub fn req(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::RequestBuilder {
         let mut rb = self.http.request(method, self.url(path)).bearer_auth(TOKEN);
         if let Some(k) = key {
             rb = rb.header("Idempotency-Key", k);
@@ -54,8 +60,17 @@ impl Api {
         rb
     }
 
-    pub async fn send(&self, method: Method, path: &str, key: Option<&str>, body: Option<&Value>) -> Response {
-        self.req(method, path, key, body).send().await.expect("request succeeds")
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        self.req(method, path, key, body)
+            .send()
+            .await
+            .expect("request succeeds")
     }
 
     pub async fn post(&self, path: &str, key: Option<&str>, body: &Value) -> Response {
@@ -97,10 +112,17 @@ pub async fn problem(resp: Response, status: u16, code: &str) -> Value {
     let err = body["error"].clone();
     assert_eq!(err["code"], code, "body: {body}");
     assert_eq!(err["status"], status);
-    assert_eq!(err["type"], format!("https://api.qurl.link/problems/{code}"));
+    assert_eq!(
+        err["type"],
+        format!("https://api.qurl.link/problems/{code}")
+    );
     assert!(err["title"].is_string());
     assert!(err["instance"].as_str().is_some_and(|i| i.starts_with('/')));
-    assert!(body["meta"]["request_id"].as_str().is_some_and(|r| r.starts_with("req_")));
+    assert!(
+        body["meta"]["request_id"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("req_"))
+    );
     err
 }
 

@@ -1,0 +1,48 @@
+//! The API surface as reviewed snapshots: the operations table build.rs
+//! emits, and the JSON Schema of every request and response type. Changing
+//! `openapi.json` shows up here as a diff for `cargo insta review`.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use qurl::manifest::{GENERATED_METHODS, OPERATIONS};
+
+include!(concat!(env!("OUT_DIR"), "/schemas.rs"));
+
+#[test]
+fn every_operation_of_the_spec_has_exactly_one_method() {
+    assert_eq!(OPERATIONS.len(), 50, "the qURL API has 50 operations");
+    let table: BTreeSet<&str> = OPERATIONS.iter().map(|o| o.method).collect();
+    let generated: BTreeSet<&str> = GENERATED_METHODS.iter().copied().collect();
+    assert_eq!(table.len(), OPERATIONS.len(), "method names are unique");
+    let missing: Vec<_> = table.difference(&generated).collect();
+    let extra: Vec<_> = generated.difference(&table).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, extra {extra:?}");
+}
+
+#[test]
+fn keys_are_declared_on_every_mutating_operation_and_nowhere_else() {
+    for op in OPERATIONS {
+        let mutating = matches!(op.verb, "POST" | "PUT" | "PATCH");
+        assert_eq!(op.idempotency_key.is_some(), mutating, "{} {}", op.verb, op.path);
+    }
+    let api_keys = qurl::manifest::find("post_api_keys").unwrap();
+    assert_eq!(api_keys.idempotency_key.unwrap().min_len, 32);
+    assert_eq!(qurl::manifest::find("post_qurls").unwrap().idempotency_key.unwrap().max_len, 256);
+}
+
+#[test]
+fn operations_table_snapshot() {
+    support::snapshot_settings().bind(|| insta::assert_yaml_snapshot!("api_surface_operations", OPERATIONS));
+}
+
+#[test]
+fn type_schemas_snapshot() {
+    let schemas: std::collections::BTreeMap<&str, serde_json::Value> = type_schemas()
+        .into_iter()
+        .map(|(name, schema)| (name, serde_json::to_value(schema).unwrap()))
+        .collect();
+    assert!(schemas.contains_key("CreateQurlRequest") && schemas.contains_key("CreateQurlResponse"));
+    support::snapshot_settings().bind(|| insta::assert_json_snapshot!("api_surface_type_schemas", schemas));
+}
