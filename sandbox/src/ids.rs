@@ -66,7 +66,7 @@ pub(crate) fn hex_encode(s: &str) -> String {
 
 /// Inverse of [`hex_encode`]; `None` for anything that is not valid hex of UTF-8.
 pub(crate) fn hex_decode(s: &str) -> Option<String> {
-    if s.len() % 2 != 0 || s.len() > 1024 {
+    if !s.len().is_multiple_of(2) || s.len() > 1024 {
         return None;
     }
     let bytes = (0..s.len())
