@@ -39,8 +39,11 @@ impl Runtime {
 
     /// Run one call to completion on this runtime.
     ///
-    /// Called from inside an async runtime it returns `Error::Custom` at once:
-    /// blocking there would stall that runtime's thread.
+    /// Inside any tokio runtime context (an async task, `block_on`, and also
+    /// `spawn_blocking` threads, which tokio cannot tell apart from the
+    /// outside) it returns `Error::Custom(IN_ASYNC_CONTEXT)` at once and sends
+    /// nothing: blocking there could stall the caller's runtime, or deadlock
+    /// it when the server runs on that same runtime.
     pub fn block_on<T, E>(&self, call: impl Future<Output = Result<T, Error<E>>>) -> Result<T, Error<E>> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(Error::Custom(IN_ASYNC_CONTEXT.into()));
@@ -53,8 +56,8 @@ impl Runtime {
 }
 
 /// The message of the error a blocking call gets inside an async runtime.
-pub const IN_ASYNC_CONTEXT: &str = "qurl::blocking::Client was called from inside an async runtime, where blocking \
-     would stall it; use the async qurl::Client there, or move the call into tokio::task::spawn_blocking";
+pub const IN_ASYNC_CONTEXT: &str = "qurl::blocking::Client was called inside a tokio runtime context, where blocking \
+     could stall or deadlock it; use the async qurl::Client there, or call the blocking client from a plain std::thread";
 
 impl Drop for Runtime {
     fn drop(&mut self) {

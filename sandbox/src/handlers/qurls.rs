@@ -659,16 +659,26 @@ pub(crate) async fn update(
     }
 
     app.commit(&ctx, |store, now| {
-        let rid = match store.resource_of(&ctx.owner, &id) {
+        let (rid, current) = match store.resource_of(&ctx.owner, &id) {
             Some(r) if r.revoked => return Err(revoked()),
-            Some(r) => r.id.clone(),
+            Some(r) => (r.id.clone(), r.expires_at),
             None => return Err(Problem::not_found("qURL not found")),
         };
+        // Extending moves the current expiry; computed first so a failure changes nothing.
+        let new_expiry = match extend_by {
+            Some(secs) => Some(
+                current
+                    .checked_add_signed(Duration::seconds(secs as i64))
+                    .ok_or_else(|| {
+                        let mut fields = FieldErrors::new();
+                        fields.insert("extend_by".into(), "moves expires_at out of range".into());
+                        Problem::validation(fields)
+                    })?,
+            ),
+            None => expires_at,
+        };
         if let Some(r) = store.resources.get_mut(&rid) {
-            if let Some(secs) = extend_by {
-                r.expires_at += Duration::seconds(secs as i64);
-            }
-            if let Some(at) = expires_at {
+            if let Some(at) = new_expiry {
                 r.expires_at = at;
             }
             if let Some(tags) = tags {
