@@ -33,7 +33,11 @@ impl Runtime {
             .thread_name("qurl-blocking")
             .enable_all()
             .build()
-            .map_err(|e| BuildError::Http(format!("could not start the blocking client's runtime: {e}")))?;
+            .map_err(|e| {
+                BuildError::Http(format!(
+                    "could not start the blocking client's runtime: {e}"
+                ))
+            })?;
         Ok(Self { rt: Some(rt) })
     }
 
@@ -44,13 +48,20 @@ impl Runtime {
     /// outside) it returns `Error::Custom(IN_ASYNC_CONTEXT)` at once and sends
     /// nothing: blocking there could stall the caller's runtime, or deadlock
     /// it when the server runs on that same runtime.
-    pub fn block_on<T, E>(&self, call: impl Future<Output = Result<T, Error<E>>>) -> Result<T, Error<E>> {
+    // The error type is progenitor's, shared with the async client on purpose.
+    #[allow(clippy::result_large_err)]
+    pub fn block_on<T, E>(
+        &self,
+        call: impl Future<Output = Result<T, Error<E>>>,
+    ) -> Result<T, Error<E>> {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(Error::Custom(IN_ASYNC_CONTEXT.into()));
         }
         match &self.rt {
             Some(rt) => rt.block_on(call),
-            None => Err(Error::Custom("the blocking client's runtime has shut down".into())),
+            None => Err(Error::Custom(
+                "the blocking client's runtime has shut down".into(),
+            )),
         }
     }
 }
@@ -82,7 +93,9 @@ pub struct Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("blocking::Client").field("client", &self.client).finish()
+        f.debug_struct("blocking::Client")
+            .field("client", &self.client)
+            .finish()
     }
 }
 
@@ -99,7 +112,10 @@ impl Client {
 
     /// A view with another retry policy; shares the pool, budget and runtime.
     pub fn with_retry_policy(&self, policy: RetryPolicy) -> Client {
-        Client { client: self.client.with_retry_policy(policy), runtime: Arc::clone(&self.runtime) }
+        Client {
+            client: self.client.with_retry_policy(policy),
+            runtime: Arc::clone(&self.runtime),
+        }
     }
 
     /// The async client underneath (same pool, policy and budget).
@@ -145,7 +161,10 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, BuildError> {
         // The reqwest client is built outside any runtime; it binds lazily.
         let client = self.0.build()?;
-        Ok(Client { client, runtime: Arc::new(Runtime::new()?) })
+        Ok(Client {
+            client,
+            runtime: Arc::new(Runtime::new()?),
+        })
     }
 }
 

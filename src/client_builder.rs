@@ -47,11 +47,16 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BuildError::InvalidApiKey(why) => write!(f, "invalid API key: {why}"),
-            BuildError::InvalidBaseUrl { url, reason } => write!(f, "invalid base URL {url:?}: {reason}"),
+            BuildError::InvalidBaseUrl { url, reason } => {
+                write!(f, "invalid base URL {url:?}: {reason}")
+            }
             BuildError::InvalidUserAgent(why) => write!(f, "invalid user agent: {why}"),
             BuildError::InvalidSetting(why) => write!(f, "invalid setting: {why}"),
             BuildError::MissingApiKey => {
-                write!(f, "QURL_API_KEY is not set; export it (an `lv_live_...` key) or use Client::builder().api_key(..)")
+                write!(
+                    f,
+                    "QURL_API_KEY is not set; export it (an `lv_live_...` key) or use Client::builder().api_key(..)"
+                )
             }
             BuildError::Http(why) => write!(f, "could not build the HTTP client: {why}"),
         }
@@ -88,11 +93,21 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key.as_deref().map(|k| ApiKey::parse(k).map(|k| format!("{k:?}")).unwrap_or_else(|_| "<invalid>".into())))
+            .field(
+                "api_key",
+                &self.api_key.as_deref().map(|k| {
+                    ApiKey::parse(k)
+                        .map(|k| format!("{k:?}"))
+                        .unwrap_or_else(|_| "<invalid>".into())
+                }),
+            )
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
-            .field("reqwest_client", &self.reqwest_client.as_ref().map(|_| "custom"))
+            .field(
+                "reqwest_client",
+                &self.reqwest_client.as_ref().map(|_| "custom"),
+            )
             .field("retry_policy", &self.retry_policy)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -165,7 +180,9 @@ impl ClientBuilder {
         let user_agent = user_agent(self.user_agent.as_deref())?;
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         if timeout.is_zero() {
-            return Err(BuildError::InvalidSetting("timeout must be greater than zero".into()));
+            return Err(BuildError::InvalidSetting(
+                "timeout must be greater than zero".into(),
+            ));
         }
         let http = match self.reqwest_client {
             Some(c) => c,
@@ -206,8 +223,12 @@ fn user_agent(suffix: Option<&str>) -> Result<HeaderValue, BuildError> {
 
 /// Accept `http(s)://host[:port][/stem]`; refuse what would fail later.
 fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String, BuildError> {
-    let bad = |reason: &str| BuildError::InvalidBaseUrl { url: raw.to_owned(), reason: reason.to_owned() };
-    let url = reqwest::Url::parse(raw.trim()).map_err(|e| bad(&format!("{e}; expected e.g. https://api.layerv.ai")))?;
+    let bad = |reason: &str| BuildError::InvalidBaseUrl {
+        url: raw.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| bad(&format!("{e}; expected e.g. https://api.layerv.ai")))?;
     match url.scheme() {
         "https" => {}
         "http" => {
@@ -224,16 +245,24 @@ fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String, BuildE
                 ));
             }
         }
-        other => return Err(bad(&format!("scheme {other:?} is not supported; use https"))),
+        other => {
+            return Err(bad(&format!(
+                "scheme {other:?} is not supported; use https"
+            )));
+        }
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("the URL has no host"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("the URL has a query or fragment; give only scheme, host, port and path"));
+        return Err(bad(
+            "the URL has a query or fragment; give only scheme, host, port and path",
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("the URL carries credentials; pass the API key with .api_key(..)"));
+        return Err(bad(
+            "the URL carries credentials; pass the API key with .api_key(..)",
+        ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
@@ -266,11 +295,25 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        assert_eq!(check_base_url("https://api.layerv.ai/", false).unwrap(), "https://api.layerv.ai");
-        assert_eq!(check_base_url("http://127.0.0.1:8080", false).unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(
+            check_base_url("https://api.layerv.ai/", false).unwrap(),
+            "https://api.layerv.ai"
+        );
+        assert_eq!(
+            check_base_url("http://127.0.0.1:8080", false).unwrap(),
+            "http://127.0.0.1:8080"
+        );
         assert!(check_base_url("http://localhost:1/x", false).is_ok());
         assert!(check_base_url("http://[::1]:9", false).is_ok());
-        for bad in ["not a url", "ftp://x.y", "https://x.y/?a=1", "https://x.y/#f", "http://example.com", "https://u:p@x.y", "mailto:a@b"] {
+        for bad in [
+            "not a url",
+            "ftp://x.y",
+            "https://x.y/?a=1",
+            "https://x.y/#f",
+            "http://example.com",
+            "https://u:p@x.y",
+            "mailto:a@b",
+        ] {
             assert!(check_base_url(bad, false).is_err(), "{bad}");
         }
         assert!(check_base_url("http://example.com", true).is_ok());
@@ -279,6 +322,9 @@ mod tests {
     #[test]
     fn user_agents() {
         assert!(user_agent(Some("app/1\r\nX: y")).is_err());
-        assert_eq!(user_agent(Some("app/1")).unwrap().to_str().unwrap(), concat!("qurl-rust/", env!("CARGO_PKG_VERSION"), " app/1"));
+        assert_eq!(
+            user_agent(Some("app/1")).unwrap().to_str().unwrap(),
+            concat!("qurl-rust/", env!("CARGO_PKG_VERSION"), " app/1")
+        );
     }
 }

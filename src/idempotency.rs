@@ -10,7 +10,10 @@ use crate::manifest::KeyRule;
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
 /// The rule every operation shares (`Idempotency-Key` is at most 256 characters).
-pub const GENERIC_RULE: KeyRule = KeyRule { min_len: 1, max_len: 256 };
+pub const GENERIC_RULE: KeyRule = KeyRule {
+    min_len: 1,
+    max_len: 256,
+};
 
 /// An `Idempotency-Key` value, made or checked before the call.
 ///
@@ -132,20 +135,29 @@ pub enum KeyError {
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeyError::Empty => write!(f, "Idempotency-Key is empty; pass a non-empty key or let the client make one"),
+            KeyError::Empty => write!(
+                f,
+                "Idempotency-Key is empty; pass a non-empty key or let the client make one"
+            ),
             KeyError::TooShort { len, min } => write!(
                 f,
                 "Idempotency-Key has {len} characters but this operation requires at least {min}; use qurl::IdempotencyKey::new() (36 characters) or a longer key"
             ),
             KeyError::TooLong { len, max } => {
-                write!(f, "Idempotency-Key has {len} characters but at most {max} are allowed; shorten it")
+                write!(
+                    f,
+                    "Idempotency-Key has {len} characters but at most {max} are allowed; shorten it"
+                )
             }
             KeyError::NotPrintableAscii { position, byte } => write!(
                 f,
                 "Idempotency-Key has byte 0x{byte:02x} at position {position}; only printable ASCII is allowed (no control characters, no non-ASCII)"
             ),
             KeyError::SurroundingSpace => {
-                write!(f, "Idempotency-Key starts or ends with a space; trim it (servers would not match it reliably)")
+                write!(
+                    f,
+                    "Idempotency-Key starts or ends with a space; trim it (servers would not match it reliably)"
+                )
             }
         }
     }
@@ -158,7 +170,11 @@ pub fn validate(key: &[u8], rule: KeyRule) -> Result<(), KeyError> {
     if key.is_empty() {
         return Err(KeyError::Empty);
     }
-    if let Some((position, &byte)) = key.iter().enumerate().find(|(_, b)| !(0x20..=0x7e).contains(*b)) {
+    if let Some((position, &byte)) = key
+        .iter()
+        .enumerate()
+        .find(|(_, b)| !(0x20..=0x7e).contains(*b))
+    {
         return Err(KeyError::NotPrintableAscii { position, byte });
     }
     if key.first() == Some(&b' ') || key.last() == Some(&b' ') {
@@ -167,10 +183,16 @@ pub fn validate(key: &[u8], rule: KeyRule) -> Result<(), KeyError> {
     // Printable ASCII: one byte per character.
     let len = key.len();
     if (len as u64) < rule.min_len {
-        return Err(KeyError::TooShort { len, min: rule.min_len });
+        return Err(KeyError::TooShort {
+            len,
+            min: rule.min_len,
+        });
     }
     if (len as u64) > rule.max_len {
-        return Err(KeyError::TooLong { len, max: rule.max_len });
+        return Err(KeyError::TooLong {
+            len,
+            max: rule.max_len,
+        });
     }
     Ok(())
 }
@@ -201,7 +223,11 @@ impl KeySource {
 
 impl fmt::Debug for KeySource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() { "KeySource(custom)" } else { "KeySource(uuid_v7)" })
+        f.write_str(if self.0.is_some() {
+            "KeySource(custom)"
+        } else {
+            "KeySource(uuid_v7)"
+        })
     }
 }
 
@@ -220,17 +246,38 @@ mod tests {
 
     #[test]
     fn every_rule_is_enforced() {
-        let api_keys = KeyRule { min_len: 32, max_len: 256 };
+        let api_keys = KeyRule {
+            min_len: 32,
+            max_len: 256,
+        };
         assert_eq!(validate(b"", GENERIC_RULE), Err(KeyError::Empty));
-        assert!(matches!(validate(&[b'a'; 257], GENERIC_RULE), Err(KeyError::TooLong { len: 257, max: 256 })));
+        assert!(matches!(
+            validate(&[b'a'; 257], GENERIC_RULE),
+            Err(KeyError::TooLong { len: 257, max: 256 })
+        ));
         assert!(validate(&[b'a'; 256], GENERIC_RULE).is_ok());
-        assert!(matches!(validate(&[b'a'; 31], api_keys), Err(KeyError::TooShort { len: 31, min: 32 })));
+        assert!(matches!(
+            validate(&[b'a'; 31], api_keys),
+            Err(KeyError::TooShort { len: 31, min: 32 })
+        ));
         assert!(validate(&[b'a'; 32], api_keys).is_ok());
         for bad in ["a\r\nb", "a\tb", "a\0b", "clé", "a\x7fb"] {
-            assert!(matches!(validate(bad.as_bytes(), GENERIC_RULE), Err(KeyError::NotPrintableAscii { .. })), "{bad:?}");
+            assert!(
+                matches!(
+                    validate(bad.as_bytes(), GENERIC_RULE),
+                    Err(KeyError::NotPrintableAscii { .. })
+                ),
+                "{bad:?}"
+            );
         }
-        assert_eq!(validate(b" a", GENERIC_RULE), Err(KeyError::SurroundingSpace));
-        assert_eq!(validate(b"a ", GENERIC_RULE), Err(KeyError::SurroundingSpace));
+        assert_eq!(
+            validate(b" a", GENERIC_RULE),
+            Err(KeyError::SurroundingSpace)
+        );
+        assert_eq!(
+            validate(b"a ", GENERIC_RULE),
+            Err(KeyError::SurroundingSpace)
+        );
         assert!(validate(b"a b", GENERIC_RULE).is_ok());
     }
 }

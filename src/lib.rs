@@ -14,7 +14,9 @@ mod transport;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
-pub use client_builder::{BuildError, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT};
+pub use client_builder::{
+    BuildError, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
+};
 pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder, types};
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, IdempotencyKey, KeyError};
 pub use replay::WasReplayed;

@@ -52,5 +52,8 @@ include!(concat!(env!("OUT_DIR"), "/manifest.rs"));
 
 /// The row for a generated method name (progenitor's `operation_id`).
 pub fn find(method: &str) -> Option<&'static Operation> {
-    OPERATIONS.binary_search_by(|op| op.method.cmp(method)).ok().map(|i| &OPERATIONS[i])
+    OPERATIONS
+        .binary_search_by(|op| op.method.cmp(method))
+        .ok()
+        .map(|i| &OPERATIONS[i])
 }

@@ -21,12 +21,14 @@ pub trait WasReplayed {
 }
 
 pub(crate) fn headers_say_replayed(headers: &HeaderMap) -> bool {
-    ["idempotency-replayed", "idempotent-replayed"].iter().any(|name| {
-        headers
-            .get_all(*name)
-            .iter()
-            .any(|v| v.to_str().is_ok_and(|s| s.trim().eq_ignore_ascii_case("true")))
-    })
+    ["idempotency-replayed", "idempotent-replayed"]
+        .iter()
+        .any(|name| {
+            headers.get_all(*name).iter().any(|v| {
+                v.to_str()
+                    .is_ok_and(|s| s.trim().eq_ignore_ascii_case("true"))
+            })
+        })
 }
 
 impl<T> WasReplayed for ResponseValue<T> {

@@ -15,7 +15,9 @@ impl ApiKey {
     /// Checks the key and builds its `Authorization` header.
     pub(crate) fn parse(key: &str) -> Result<Self, crate::BuildError> {
         if key.trim().is_empty() {
-            return Err(crate::BuildError::InvalidApiKey("the API key is empty or only whitespace"));
+            return Err(crate::BuildError::InvalidApiKey(
+                "the API key is empty or only whitespace",
+            ));
         }
         if key.bytes().any(|b| b.is_ascii_control() || !b.is_ascii()) {
             return Err(crate::BuildError::InvalidApiKey(
@@ -23,12 +25,18 @@ impl ApiKey {
             ));
         }
         if key.trim() != key {
-            return Err(crate::BuildError::InvalidApiKey("the API key has leading or trailing spaces; trim it"));
+            return Err(crate::BuildError::InvalidApiKey(
+                "the API key has leading or trailing spaces; trim it",
+            ));
         }
-        let mut header = HeaderValue::from_str(&format!("Bearer {key}"))
-            .map_err(|_| crate::BuildError::InvalidApiKey("the API key is not a valid header value"))?;
+        let mut header = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+            crate::BuildError::InvalidApiKey("the API key is not a valid header value")
+        })?;
         header.set_sensitive(true);
-        Ok(Self { header, masked: mask(key) })
+        Ok(Self {
+            header,
+            masked: mask(key),
+        })
     }
 
     pub(crate) fn header(&self) -> &HeaderValue {
@@ -38,8 +46,16 @@ impl ApiKey {
 
 /// Keep the non-secret prefix (`lv_live_`) and the last four characters.
 fn mask(key: &str) -> String {
-    let prefix_len = if key.starts_with("lv_live_") || key.starts_with("lv_test_") { 8 } else { 0 };
-    let tail: String = if key.len() >= 16 { key[key.len() - 4..].to_owned() } else { String::new() };
+    let prefix_len = if key.starts_with("lv_live_") || key.starts_with("lv_test_") {
+        8
+    } else {
+        0
+    };
+    let tail: String = if key.len() >= 16 {
+        key[key.len() - 4..].to_owned()
+    } else {
+        String::new()
+    };
     format!("{}…{}", &key[..prefix_len], tail)
 }
 

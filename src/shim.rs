@@ -102,12 +102,17 @@ impl ClientHooks<ClientState> for Client {
         let headers = request.headers_mut();
         match headers.get(IDEMPOTENCY_KEY_HEADER) {
             Some(given) => validate(given.as_bytes(), rule).map_err(|e| {
-                Error::InvalidRequest(format!("{} (operation `{}`); nothing was sent", e, info.operation_id))
+                Error::InvalidRequest(format!(
+                    "{} (operation `{}`); nothing was sent",
+                    e, info.operation_id
+                ))
             }),
             None => {
                 let key = state.keys.next_key();
                 let value = HeaderValue::from_str(&key).map_err(|_| {
-                    Error::InvalidRequest(format!("the key generator produced an invalid header value {key:?}"))
+                    Error::InvalidRequest(format!(
+                        "the key generator produced an invalid header value {key:?}"
+                    ))
                 })?;
                 headers.insert(IDEMPOTENCY_KEY_HEADER, value);
                 Ok(())
@@ -131,7 +136,9 @@ impl ClientHooks<ClientState> for Client {
             path = request.url().path(),
             key = %key,
         );
-        retry_loop(self.client(), self.inner(), request, !key.is_empty()).instrument(span).await
+        retry_loop(self.client(), self.inner(), request, !key.is_empty())
+            .instrument(span)
+            .await
     }
 }
 
@@ -192,7 +199,11 @@ async fn retry_loop(
         {
             return stop("the wait would pass the call's deadline", outcome);
         }
-        let cost = if reason == Reason::Timeout { policy.timeout_retry_cost } else { policy.retry_cost };
+        let cost = if reason == Reason::Timeout {
+            policy.timeout_retry_cost
+        } else {
+            policy.retry_cost
+        };
         if !state.budget.try_spend(cost) {
             return stop("retry budget empty", outcome);
         }

@@ -10,11 +10,20 @@ pub(crate) enum Outcome {
     /// Nothing usable came back (connect error, timeout, reset, ...).
     Transport(reqwest::Error),
     /// A complete response.
-    Response { status: StatusCode, version: Version, headers: HeaderMap, body: Bytes },
+    Response {
+        status: StatusCode,
+        version: Version,
+        headers: HeaderMap,
+        body: Bytes,
+    },
     /// Headers arrived, then the body was cut short.
     BodyCut(reqwest::Error),
     /// The body is larger than the client's cap.
-    TooLarge { status: StatusCode, headers: HeaderMap, cap: usize },
+    TooLarge {
+        status: StatusCode,
+        headers: HeaderMap,
+        cap: usize,
+    },
 }
 
 impl Outcome {
@@ -48,21 +57,40 @@ impl Outcome {
     pub(crate) fn into_result(self) -> reqwest::Result<Response> {
         match self {
             Outcome::Transport(e) | Outcome::BodyCut(e) => Err(e),
-            Outcome::Response { status, version, headers, body } => Ok(rebuild(status, version, headers, body.into())),
-            Outcome::TooLarge { status, headers, cap } => {
+            Outcome::Response {
+                status,
+                version,
+                headers,
+                body,
+            } => Ok(rebuild(status, version, headers, body.into())),
+            Outcome::TooLarge {
+                status,
+                headers,
+                cap,
+            } => {
                 // A body that fails when read: decoding reports a body error
                 // naming the cap instead of allocating without bound.
                 let err = std::io::Error::other(format!(
                     "response body is larger than the client's cap of {cap} bytes; raise it with ClientBuilder::max_body_bytes"
                 ));
                 let stream = futures::stream::once(async move { Err::<Bytes, _>(err) });
-                Ok(rebuild(status, Version::HTTP_11, headers, reqwest::Body::wrap_stream(stream)))
+                Ok(rebuild(
+                    status,
+                    Version::HTTP_11,
+                    headers,
+                    reqwest::Body::wrap_stream(stream),
+                ))
             }
         }
     }
 }
 
-fn rebuild(status: StatusCode, version: Version, headers: HeaderMap, body: reqwest::Body) -> Response {
+fn rebuild(
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+    body: reqwest::Body,
+) -> Response {
     let mut response = http::Response::new(body);
     *response.status_mut() = status;
     *response.version_mut() = version;
@@ -80,14 +108,22 @@ pub(crate) async fn attempt(client: &reqwest::Client, request: Request, cap: usi
     let version = response.version();
     let headers = response.headers().clone();
     if response.content_length().is_some_and(|n| n > cap as u64) {
-        return Outcome::TooLarge { status, headers, cap };
+        return Outcome::TooLarge {
+            status,
+            headers,
+            cap,
+        };
     }
     let mut body = BytesMut::with_capacity(response.content_length().unwrap_or(0) as usize);
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > cap {
-                    return Outcome::TooLarge { status, headers, cap };
+                    return Outcome::TooLarge {
+                        status,
+                        headers,
+                        cap,
+                    };
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -95,5 +131,10 @@ pub(crate) async fn attempt(client: &reqwest::Client, request: Request, cap: usi
             Err(e) => return Outcome::BodyCut(e),
         }
     }
-    Outcome::Response { status, version, headers, body: body.freeze() }
+    Outcome::Response {
+        status,
+        version,
+        headers,
+        body: body.freeze(),
+    }
 }

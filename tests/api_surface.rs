@@ -18,23 +18,40 @@ fn every_operation_of_the_spec_has_exactly_one_method() {
     assert_eq!(table.len(), OPERATIONS.len(), "method names are unique");
     let missing: Vec<_> = table.difference(&generated).collect();
     let extra: Vec<_> = generated.difference(&table).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, extra {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
 }
 
 #[test]
 fn keys_are_declared_on_every_mutating_operation_and_nowhere_else() {
     for op in OPERATIONS {
         let mutating = matches!(op.verb, "POST" | "PUT" | "PATCH");
-        assert_eq!(op.idempotency_key.is_some(), mutating, "{} {}", op.verb, op.path);
+        assert_eq!(
+            op.idempotency_key.is_some(),
+            mutating,
+            "{} {}",
+            op.verb,
+            op.path
+        );
     }
     let api_keys = qurl::manifest::find("post_api_keys").unwrap();
     assert_eq!(api_keys.idempotency_key.unwrap().min_len, 32);
-    assert_eq!(qurl::manifest::find("post_qurls").unwrap().idempotency_key.unwrap().max_len, 256);
+    assert_eq!(
+        qurl::manifest::find("post_qurls")
+            .unwrap()
+            .idempotency_key
+            .unwrap()
+            .max_len,
+        256
+    );
 }
 
 #[test]
 fn operations_table_snapshot() {
-    support::snapshot_settings().bind(|| insta::assert_yaml_snapshot!("api_surface_operations", OPERATIONS));
+    support::snapshot_settings()
+        .bind(|| insta::assert_yaml_snapshot!("api_surface_operations", OPERATIONS));
 }
 
 #[test]
@@ -43,6 +60,9 @@ fn type_schemas_snapshot() {
         .into_iter()
         .map(|(name, schema)| (name, serde_json::to_value(schema).unwrap()))
         .collect();
-    assert!(schemas.contains_key("CreateQurlRequest") && schemas.contains_key("CreateQurlResponse"));
-    support::snapshot_settings().bind(|| insta::assert_json_snapshot!("api_surface_type_schemas", schemas));
+    assert!(
+        schemas.contains_key("CreateQurlRequest") && schemas.contains_key("CreateQurlResponse")
+    );
+    support::snapshot_settings()
+        .bind(|| insta::assert_json_snapshot!("api_surface_type_schemas", schemas));
 }

@@ -1,5 +1,7 @@
 //! The blocking client: same surface, same key rules, no `.await`.
 #![cfg(feature = "blocking")]
+// Results carry progenitor's (large) error type, as the async client does.
+#![allow(clippy::result_large_err)]
 
 mod support;
 
@@ -28,7 +30,12 @@ fn body() -> qurl::types::CreateQurlRequest {
 #[test]
 fn blocking_503_then_201_reuses_the_key() {
     let server = MockServer::start();
-    let rec = script(&server, POST, "/v1/qurls", vec![reply(503, ""), reply(201, CREATED_QURL)]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![reply(503, ""), reply(201, CREATED_QURL)],
+    );
     let client = blocking_client(&server.base_url(), fast_policy(&Sleeps::default()));
     let out = client.post_qurls().body(body()).send().expect("one result");
     assert_eq!(out.status(), 201);
@@ -46,11 +53,25 @@ fn blocking_503_then_201_reuses_the_key() {
 #[test]
 fn blocking_override_is_kept() {
     let server = MockServer::start();
-    let rec = script(&server, POST, "/v1/api-keys", vec![reply(502, ""), reply(201, r#"{"data":{},"meta":{"request_id":"r"}}"#)]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/api-keys",
+        vec![
+            reply(502, ""),
+            reply(201, r#"{"data":{},"meta":{"request_id":"r"}}"#),
+        ],
+    );
     let client = blocking_client(&server.base_url(), fast_policy(&Sleeps::default()));
     let key = qurl::IdempotencyKey::new();
-    let req: qurl::types::CreateApiKeyRequest = serde_json::from_value(json!({"name": "ci", "scopes": ["qurl:read"]})).unwrap();
-    client.post_api_keys().idempotency_key(key.clone()).body(req).send().unwrap();
+    let req: qurl::types::CreateApiKeyRequest =
+        serde_json::from_value(json!({"name": "ci", "scopes": ["qurl:read"]})).unwrap();
+    client
+        .post_api_keys()
+        .idempotency_key(key.clone())
+        .body(req)
+        .send()
+        .unwrap();
     assert!(rec.all().iter().all(|s| s.key() == Some(key.as_str())));
     assert_eq!(rec.count(), 2);
 }
@@ -60,10 +81,23 @@ fn blocking_invalid_key_sends_nothing() {
     let server = MockServer::start();
     let rec = script(&server, POST, "/v1/qurls", vec![reply(201, CREATED_QURL)]);
     let client = blocking_client(&server.base_url(), fast_policy(&Sleeps::default()));
-    let err = client.post_qurls().idempotency_key("bad\nkey").body(body()).send().unwrap_err();
+    let err = client
+        .post_qurls()
+        .idempotency_key("bad\nkey")
+        .body(body())
+        .send()
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
-    let err = client.post_qurls().idempotency_key("x".repeat(300)).body(body()).send().unwrap_err();
-    assert!(matches!(err, Error::InvalidRequest(ref m) if m.contains("at most 256")), "{err:?}");
+    let err = client
+        .post_qurls()
+        .idempotency_key("x".repeat(300))
+        .body(body())
+        .send()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest(ref m) if m.contains("at most 256")),
+        "{err:?}"
+    );
     assert_eq!(rec.count(), 0);
 }
 
@@ -83,7 +117,11 @@ fn many_threads_get_one_key_per_call() {
         })
         .collect();
     threads.into_iter().for_each(|t| t.join().unwrap());
-    let keys: BTreeSet<String> = rec.all().iter().map(|s| s.key().unwrap().to_owned()).collect();
+    let keys: BTreeSet<String> = rec
+        .all()
+        .iter()
+        .map(|s| s.key().unwrap().to_owned())
+        .collect();
     assert_eq!(rec.count(), 40);
     assert_eq!(keys.len(), 40, "every call its own key");
 }
@@ -97,18 +135,31 @@ fn blocking_client_is_send_sync_and_clone() {
 #[tokio::test]
 async fn inside_a_runtime_it_errors_instead_of_deadlocking() {
     let server = MockServer::start_async().await;
-    let rec = script(&server, GET, "/v1/quota", vec![reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#)]);
+    let rec = script(
+        &server,
+        GET,
+        "/v1/quota",
+        vec![reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#)],
+    );
     let client = blocking_client(&server.base_url(), qurl::RetryPolicy::none());
     let err = client.get_quota().send().unwrap_err();
-    assert!(matches!(err, Error::Custom(ref m) if m == qurl::blocking::IN_ASYNC_CONTEXT), "{err:?}");
+    assert!(
+        matches!(err, Error::Custom(ref m) if m == qurl::blocking::IN_ASYNC_CONTEXT),
+        "{err:?}"
+    );
     // spawn_blocking threads carry the runtime context too: same answer.
     let inner = client.clone();
-    let err = tokio::task::spawn_blocking(move || inner.get_quota().send()).await.unwrap().unwrap_err();
+    let err = tokio::task::spawn_blocking(move || inner.get_quota().send())
+        .await
+        .unwrap()
+        .unwrap_err();
     assert!(matches!(err, Error::Custom(_)));
     assert_eq!(rec.count(), 0, "nothing was sent");
     // A plain thread works, and dropping the client inside async code is fine.
     let inner = client.clone();
-    let ok = std::thread::spawn(move || inner.get_quota().send()).join().unwrap();
+    let ok = std::thread::spawn(move || inner.get_quota().send())
+        .join()
+        .unwrap();
     assert!(ok.is_ok(), "{ok:?}");
     drop(client);
 }

@@ -11,7 +11,8 @@ use serde_json::json;
 use support::*;
 
 fn qurl_body() -> qurl::types::CreateQurlRequest {
-    serde_json::from_value(json!({"target_url": "https://example.com/report", "expires_in": "24h"})).unwrap()
+    serde_json::from_value(json!({"target_url": "https://example.com/report", "expires_in": "24h"}))
+        .unwrap()
 }
 
 /// Assert the definition of done for one retried mutating call.
@@ -20,7 +21,10 @@ fn assert_one_key_reused(seen: &[Seen]) {
     let k1 = seen[0].key().expect("first attempt carries a key");
     assert!(is_uuid_v7(k1), "UUIDv7, lower-case: {k1}");
     assert_eq!(seen[1].key(), Some(k1), "the retry carries the same key");
-    assert_eq!(seen[0].body, seen[1].body, "the retry carries the same bytes");
+    assert_eq!(
+        seen[0].body, seen[1].body,
+        "the retry carries the same bytes"
+    );
 }
 
 fn snapshot(name: &str, seen: &[Seen]) {
@@ -32,14 +36,30 @@ fn snapshot(name: &str, seen: &[Seen]) {
 #[tokio::test]
 async fn post_qurls_503_then_201_reuses_the_key() {
     let server = MockServer::start_async().await;
-    let rec = script(&server, POST, "/v1/qurls", vec![reply(503, problem(503, "service_unavailable")), reply(201, CREATED_QURL)]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![
+            reply(503, problem(503, "service_unavailable")),
+            reply(201, CREATED_QURL),
+        ],
+    );
     let sleeps = Sleeps::default();
     let client = client(&server.base_url(), fast_policy(&sleeps));
 
-    let created = client.post_qurls().body(qurl_body()).send().await.expect("one success");
+    let created = client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .expect("one success");
     assert_eq!(created.status(), 201);
     assert!(!created.was_replayed());
-    assert_eq!(created.into_inner().data.unwrap().qurl_id.as_deref(), Some("q_0123456789a"));
+    assert_eq!(
+        created.into_inner().data.unwrap().qurl_id.as_deref(),
+        Some("q_0123456789a")
+    );
     let seen = rec.all();
     assert_one_key_reused(&seen);
     assert_eq!(sleeps.all().len(), 1);
@@ -50,11 +70,22 @@ async fn post_qurls_503_then_201_reuses_the_key() {
 async fn post_qurls_batch_retry_reuses_the_key() {
     let server = MockServer::start_async().await;
     let ok = r#"{"data":{"succeeded":1,"failed":0,"results":[{"index":0,"success":true}]},"meta":{"request_id":"r"}}"#;
-    let rec = script(&server, POST, "/v1/qurls/batch", vec![reply(502, ""), reply(201, ok)]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/qurls/batch",
+        vec![reply(502, ""), reply(201, ok)],
+    );
     let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
     let body: qurl::types::BatchCreateRequest =
-        serde_json::from_value(json!({"items": [{"target_url": "https://example.com/a"}]})).unwrap();
-    let out = client.post_qurls_batch().body(body).send().await.expect("batch created");
+        serde_json::from_value(json!({"items": [{"target_url": "https://example.com/a"}]}))
+            .unwrap();
+    let out = client
+        .post_qurls_batch()
+        .body(body)
+        .send()
+        .await
+        .expect("batch created");
     assert_eq!(out.status(), 201);
     let seen = rec.all();
     assert_one_key_reused(&seen);
@@ -65,12 +96,20 @@ async fn post_qurls_batch_retry_reuses_the_key() {
 async fn mint_link_retry_reuses_the_key() {
     let server = MockServer::start_async().await;
     let minted = r#"{"data":{"qurl_link":"https://qurl.link/#at_abc","expires_at":"2026-12-01T00:00:00Z"},"meta":{"request_id":"r"}}"#;
-    let rec = script(&server, POST, "/v1/qurls/r_abcdefghijk/mint_link", vec![reply(504, ""), reply(201, minted)]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/qurls/r_abcdefghijk/mint_link",
+        vec![reply(504, ""), reply(201, minted)],
+    );
     let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
     let out = client
         .post_qurls_id_mint_link()
         .id("r_abcdefghijk")
-        .body(serde_json::from_value::<qurl::types::MintLinkRequest>(json!({"expires_in": "1h"})).unwrap())
+        .body(
+            serde_json::from_value::<qurl::types::MintLinkRequest>(json!({"expires_in": "1h"}))
+                .unwrap(),
+        )
         .send()
         .await
         .expect("minted");
@@ -84,10 +123,24 @@ async fn mint_link_retry_reuses_the_key() {
 async fn api_key_mint_retry_reuses_the_key() {
     let server = MockServer::start_async().await;
     let created = r#"{"data":{"key_id":"key_abcdefghijkl","api_key":"lv_live_newsecret","name":"ci","scopes":["qurl:read"],"status":"active","created_at":"2026-11-28T00:00:00Z"},"meta":{"request_id":"r"}}"#;
-    let rec = script(&server, POST, "/v1/api-keys", vec![reply(429, problem(429, "rate_limit_exceeded")).header("retry-after", "0"), reply(201, created)]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/api-keys",
+        vec![
+            reply(429, problem(429, "rate_limit_exceeded")).header("retry-after", "0"),
+            reply(201, created),
+        ],
+    );
     let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
-    let body: qurl::types::CreateApiKeyRequest = serde_json::from_value(json!({"name": "ci", "scopes": ["qurl:read"]})).unwrap();
-    let out = client.post_api_keys().body(body).send().await.expect("key minted");
+    let body: qurl::types::CreateApiKeyRequest =
+        serde_json::from_value(json!({"name": "ci", "scopes": ["qurl:read"]})).unwrap();
+    let out = client
+        .post_api_keys()
+        .body(body)
+        .send()
+        .await
+        .expect("key minted");
     assert_eq!(out.status(), 201);
     let seen = rec.all();
     assert_one_key_reused(&seen);
@@ -97,24 +150,47 @@ async fn api_key_mint_retry_reuses_the_key() {
 #[tokio::test]
 async fn connection_dropped_after_the_request_was_read_is_retried_with_the_same_key() {
     let server = raw_server(vec![RawStep::Drop, RawStep::Answer(CREATED_QURL.into())]).await;
-    let client = client(&format!("http://{}", server.addr), fast_policy(&Sleeps::default()));
-    let out = client.post_qurls().body(qurl_body()).send().await.expect("one result after the drop");
+    let client = client(
+        &format!("http://{}", server.addr),
+        fast_policy(&Sleeps::default()),
+    );
+    let out = client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .expect("one result after the drop");
     assert_eq!(out.status(), 201);
     let requests = server.requests.lock().unwrap().clone();
     assert_eq!(requests.len(), 2);
     let k1 = raw_header(&requests[0], "idempotency-key").unwrap();
     assert!(is_uuid_v7(&k1));
-    assert_eq!(raw_header(&requests[1], "idempotency-key").as_deref(), Some(k1.as_str()));
+    assert_eq!(
+        raw_header(&requests[1], "idempotency-key").as_deref(),
+        Some(k1.as_str())
+    );
     assert_eq!(raw_body(&requests[0]), raw_body(&requests[1]));
 }
 
 #[tokio::test]
 async fn retry_after_seconds_is_honoured_exactly() {
     let server = MockServer::start_async().await;
-    let rec = script(&server, GET, "/v1/quota", vec![reply(429, problem(429, "rate_limit_exceeded")).header("retry-after", "1"), reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#)]);
+    let rec = script(
+        &server,
+        GET,
+        "/v1/quota",
+        vec![
+            reply(429, problem(429, "rate_limit_exceeded")).header("retry-after", "1"),
+            reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#),
+        ],
+    );
     let sleeps = Sleeps::default();
     let client = client(&server.base_url(), fast_policy(&sleeps));
-    client.get_quota().send().await.expect("quota after waiting");
+    client
+        .get_quota()
+        .send()
+        .await
+        .expect("quota after waiting");
     assert_eq!(rec.count(), 2);
     assert_eq!(sleeps.all(), vec![Duration::from_secs(1)]);
 }
@@ -123,22 +199,47 @@ async fn retry_after_seconds_is_honoured_exactly() {
 async fn retry_after_http_date_is_honoured() {
     let server = MockServer::start_async().await;
     let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3));
-    let rec = script(&server, GET, "/v1/quota", vec![reply(503, "").header("retry-after", &when), reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#)]);
+    let rec = script(
+        &server,
+        GET,
+        "/v1/quota",
+        vec![
+            reply(503, "").header("retry-after", &when),
+            reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#),
+        ],
+    );
     let sleeps = Sleeps::default();
     let client = client(&server.base_url(), fast_policy(&sleeps));
-    client.get_quota().send().await.expect("quota after waiting");
+    client
+        .get_quota()
+        .send()
+        .await
+        .expect("quota after waiting");
     assert_eq!(rec.count(), 2);
     let d = sleeps.all()[0];
-    assert!(d > Duration::from_secs(1) && d <= Duration::from_secs(3), "{d:?}");
+    assert!(
+        d > Duration::from_secs(1) && d <= Duration::from_secs(3),
+        "{d:?}"
+    );
 }
 
 #[tokio::test]
 async fn huge_retry_after_ends_the_call_with_that_response() {
     let server = MockServer::start_async().await;
-    let rec = script(&server, POST, "/v1/qurls", vec![reply(429, problem(429, "rate_limit_exceeded")).header("retry-after", "3600")]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![reply(429, problem(429, "rate_limit_exceeded")).header("retry-after", "3600")],
+    );
     let sleeps = Sleeps::default();
     let client = client(&server.base_url(), fast_policy(&sleeps));
-    let err = client.post_qurls().body(qurl_body()).send().await.unwrap_err();
+    let err = client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
     assert_eq!(rec.count(), 1);
     assert!(sleeps.all().is_empty(), "never slept an hour");
@@ -147,15 +248,41 @@ async fn huge_retry_after_ends_the_call_with_that_response() {
 #[tokio::test]
 async fn conflict_in_flight_is_retried_other_conflicts_are_not() {
     let server = MockServer::start_async().await;
-    let rec = script(&server, POST, "/v1/qurls", vec![reply(409, problem(409, "duplicate_request")).header("retry-after", "1"), reply(201, CREATED_QURL)]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![
+            reply(409, problem(409, "duplicate_request")).header("retry-after", "1"),
+            reply(201, CREATED_QURL),
+        ],
+    );
     let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
-    client.post_qurls().body(qurl_body()).send().await.expect("retried past the in-flight 409");
+    client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .expect("retried past the in-flight 409");
     assert_eq!(rec.count(), 2);
 
     let server = MockServer::start_async().await;
-    let rec = script(&server, POST, "/v1/qurls", vec![reply(409, problem(409, "alias_in_use")), reply(201, CREATED_QURL)]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![
+            reply(409, problem(409, "alias_in_use")),
+            reply(201, CREATED_QURL),
+        ],
+    );
     let client = support::client(&server.base_url(), fast_policy(&Sleeps::default()));
-    let err = client.post_qurls().body(qurl_body()).send().await.unwrap_err();
+    let err = client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(409));
     assert_eq!(rec.count(), 1);
 }
@@ -164,10 +291,27 @@ async fn conflict_in_flight_is_retried_other_conflicts_are_not() {
 async fn client_errors_and_500_are_not_retried() {
     for status in [400u16, 422, 500] {
         let server = MockServer::start_async().await;
-        let code = if status == 500 { "internal_error" } else { "validation_error" };
-        let rec = script(&server, POST, "/v1/qurls", vec![reply(status, problem(status, code)), reply(201, CREATED_QURL)]);
+        let code = if status == 500 {
+            "internal_error"
+        } else {
+            "validation_error"
+        };
+        let rec = script(
+            &server,
+            POST,
+            "/v1/qurls",
+            vec![
+                reply(status, problem(status, code)),
+                reply(201, CREATED_QURL),
+            ],
+        );
         let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
-        let err = client.post_qurls().body(qurl_body()).send().await.unwrap_err();
+        let err = client
+            .post_qurls()
+            .body(qurl_body())
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(rec.count(), 1, "{status} is final");
     }
@@ -176,15 +320,34 @@ async fn client_errors_and_500_are_not_retried() {
 #[tokio::test]
 async fn get_and_delete_are_retried_without_a_key() {
     let server = MockServer::start_async().await;
-    let list = r#"{"data":[],"meta":{"request_id":"r","page_size":0,"has_more":false,"next_cursor":""}}"#;
-    let gets = script(&server, GET, "/v1/qurls", vec![reply(503, ""), reply(200, list)]);
-    let deletes = script(&server, DELETE, "/v1/qurls/r_abcdefghijk", vec![reply(502, ""), reply(204, "")]);
+    let list =
+        r#"{"data":[],"meta":{"request_id":"r","page_size":0,"has_more":false,"next_cursor":""}}"#;
+    let gets = script(
+        &server,
+        GET,
+        "/v1/qurls",
+        vec![reply(503, ""), reply(200, list)],
+    );
+    let deletes = script(
+        &server,
+        DELETE,
+        "/v1/qurls/r_abcdefghijk",
+        vec![reply(502, ""), reply(204, "")],
+    );
     let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
     client.get_qurls().limit(10).send().await.expect("listed");
-    client.delete_qurls_id().id("r_abcdefghijk").send().await.expect("deleted");
+    client
+        .delete_qurls_id()
+        .id("r_abcdefghijk")
+        .send()
+        .await
+        .expect("deleted");
     for seen in [gets.all(), deletes.all()] {
         assert_eq!(seen.len(), 2);
-        assert!(seen.iter().all(|s| s.key().is_none()), "safe verbs never carry a key");
+        assert!(
+            seen.iter().all(|s| s.key().is_none()),
+            "safe verbs never carry a key"
+        );
     }
     let mut both = gets.all();
     both.extend(deletes.all());
@@ -194,11 +357,25 @@ async fn get_and_delete_are_retried_without_a_key() {
 #[tokio::test]
 async fn exhausted_retries_keep_the_last_status_and_body() {
     let server = MockServer::start_async().await;
-    let rec = script(&server, POST, "/v1/qurls", vec![reply(503, problem(503, "service_unavailable"))]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![reply(503, problem(503, "service_unavailable"))],
+    );
     let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
-    let err = client.post_qurls().body(qurl_body()).send().await.unwrap_err();
+    let err = client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(rec.count(), 4, "1 attempt + 3 retries");
-    let keys: std::collections::BTreeSet<_> = rec.all().iter().map(|s| s.key().unwrap().to_owned()).collect();
+    let keys: std::collections::BTreeSet<_> = rec
+        .all()
+        .iter()
+        .map(|s| s.key().unwrap().to_owned())
+        .collect();
     assert_eq!(keys.len(), 1);
     match err {
         Error::UnexpectedResponse(r) => {
@@ -219,7 +396,12 @@ async fn the_deadline_bounds_attempts_and_sleeps() {
         .deadline(Duration::from_millis(400));
     let client = client(&server.base_url(), policy);
     let started = std::time::Instant::now();
-    let err = client.post_qurls().body(qurl_body()).send().await.unwrap_err();
+    let err = client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     // 150 ms fits; the next wait (300 ms) would pass the deadline.
     assert_eq!(rec.count(), 2);
@@ -233,12 +415,26 @@ async fn an_empty_budget_fails_fast_with_the_last_result() {
     let sleeps = Sleeps::default();
     let policy = fast_policy(&sleeps).budget_capacity(5).retry_cost(5);
     let client = client(&server.base_url(), policy);
-    let err = client.post_qurls().body(qurl_body()).send().await.unwrap_err();
+    let err = client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
-    assert_eq!(rec.count(), 2, "one retry paid for, then the bucket is empty");
+    assert_eq!(
+        rec.count(),
+        2,
+        "one retry paid for, then the bucket is empty"
+    );
     assert_eq!(client.retry_budget_available(), 0);
     // The budget is per client: a per-call policy view shares it.
-    let again = client.with_retry_policy(fast_policy(&sleeps)).post_qurls().body(qurl_body()).send().await;
+    let again = client
+        .with_retry_policy(fast_policy(&sleeps))
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await;
     assert!(again.is_err());
     assert_eq!(rec.count(), 3, "no retry left for the view either");
 }
@@ -246,10 +442,21 @@ async fn an_empty_budget_fails_fast_with_the_last_result() {
 #[tokio::test]
 async fn a_callers_key_is_kept_verbatim_on_every_attempt() {
     let server = MockServer::start_async().await;
-    let rec = script(&server, POST, "/v1/qurls", vec![reply(503, ""), reply(201, CREATED_QURL)]);
+    let rec = script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![reply(503, ""), reply(201, CREATED_QURL)],
+    );
     let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
     let key = qurl::IdempotencyKey::try_from("job-42:create-report").unwrap();
-    client.post_qurls().idempotency_key(key).body(qurl_body()).send().await.unwrap();
+    client
+        .post_qurls()
+        .idempotency_key(key)
+        .body(qurl_body())
+        .send()
+        .await
+        .unwrap();
     let seen = rec.all();
     assert_eq!(seen.len(), 2);
     assert!(seen.iter().all(|s| s.key() == Some("job-42:create-report")));
@@ -263,14 +470,38 @@ async fn invalid_keys_are_refused_before_anything_is_sent() {
     let api_keys = script(&server, POST, "/v1/api-keys", vec![reply(201, "{}")]);
     let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
     let long = "k".repeat(257);
-    for bad in ["", long.as_str(), "a\r\nb", "tab\there", "nul\0", "clé-non-ascii", " leading", "trailing "] {
-        let err = client.post_qurls().idempotency_key(bad).body(qurl_body()).send().await.unwrap_err();
+    for bad in [
+        "",
+        long.as_str(),
+        "a\r\nb",
+        "tab\there",
+        "nul\0",
+        "clé-non-ascii",
+        " leading",
+        "trailing ",
+    ] {
+        let err = client
+            .post_qurls()
+            .idempotency_key(bad)
+            .body(qurl_body())
+            .send()
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)), "{bad:?}: {err:?}");
     }
     let thirty_one = "k".repeat(31);
-    let body: qurl::types::CreateApiKeyRequest = serde_json::from_value(json!({"name": "ci", "scopes": ["qurl:read"]})).unwrap();
-    let err = client.post_api_keys().idempotency_key(thirty_one.as_str()).body(body).send().await.unwrap_err();
-    let Error::InvalidRequest(msg) = err else { panic!("refused locally") };
+    let body: qurl::types::CreateApiKeyRequest =
+        serde_json::from_value(json!({"name": "ci", "scopes": ["qurl:read"]})).unwrap();
+    let err = client
+        .post_api_keys()
+        .idempotency_key(thirty_one.as_str())
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
+    let Error::InvalidRequest(msg) = err else {
+        panic!("refused locally")
+    };
     assert!(msg.contains("at least 32"), "names the rule: {msg}");
     assert_eq!(qurls.count() + api_keys.count(), 0, "zero requests sent");
 }
@@ -290,15 +521,30 @@ async fn two_calls_get_two_keys() {
 #[tokio::test]
 async fn a_replayed_response_is_recognisable() {
     let server = MockServer::start_async().await;
-    script(&server, POST, "/v1/qurls", vec![reply(201, CREATED_QURL).header("idempotency-replayed", "true")]);
+    script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![reply(201, CREATED_QURL).header("idempotency-replayed", "true")],
+    );
     let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
     let out = client.post_qurls().body(qurl_body()).send().await.unwrap();
     assert!(out.was_replayed());
 
     let server = MockServer::start_async().await;
-    script(&server, POST, "/v1/qurls", vec![reply(400, problem(400, "validation_error")).header("Idempotent-Replayed", "true")]);
+    script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![reply(400, problem(400, "validation_error")).header("Idempotent-Replayed", "true")],
+    );
     let client = support::client(&server.base_url(), fast_policy(&Sleeps::default()));
-    let err = client.post_qurls().body(qurl_body()).send().await.unwrap_err();
+    let err = client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .unwrap_err();
     assert!(err.was_replayed(), "Stripe's spelling counts too");
 }
 

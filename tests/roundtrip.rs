@@ -38,7 +38,13 @@ async fn get_with_query_decodes_the_list_envelope() {
             "meta": {"request_id": "req_9", "page_size": 1, "has_more": true, "next_cursor": "c_3"}
         }));
     });
-    let page = test_client(&server.base_url()).get_qurls().limit(50).cursor("c_2").send().await.unwrap();
+    let page = test_client(&server.base_url())
+        .get_qurls()
+        .limit(50)
+        .cursor("c_2")
+        .send()
+        .await
+        .unwrap();
     mock.assert();
     let page = page.into_inner();
     let meta = page.meta.unwrap();
@@ -60,8 +66,14 @@ async fn post_sends_the_json_body_and_decodes_201() {
         then.status(201).body(CREATED_QURL);
     });
     let body: qurl::types::CreateQurlRequest =
-        serde_json::from_value(json!({"target_url": "https://example.com/x", "expires_in": "24h"})).unwrap();
-    let created = test_client(&server.base_url()).post_qurls().body(body).send().await.unwrap();
+        serde_json::from_value(json!({"target_url": "https://example.com/x", "expires_in": "24h"}))
+            .unwrap();
+    let created = test_client(&server.base_url())
+        .post_qurls()
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     mock.assert();
     assert_eq!(created.status(), 201);
     let data = created.into_inner().data.unwrap();
@@ -75,20 +87,37 @@ async fn patch_with_path_parameter() {
         when.method(PATCH).path("/v1/qurls/r_abc").header_exists("idempotency-key").json_body_includes(r#"{"description":"new"}"#);
         then.status(200).json_body(json!({"data": {"resource_id": "r_abc", "description": "new"}, "meta": {"request_id": "r"}}));
     });
-    let body: qurl::types::UpdateQurlRequest = serde_json::from_value(json!({"description": "new"})).unwrap();
-    let out = test_client(&server.base_url()).patch_qurls_id().id("r_abc").body(body).send().await.unwrap();
+    let body: qurl::types::UpdateQurlRequest =
+        serde_json::from_value(json!({"description": "new"})).unwrap();
+    let out = test_client(&server.base_url())
+        .patch_qurls_id()
+        .id("r_abc")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     mock.assert();
-    assert_eq!(out.into_inner().data.unwrap().description.as_deref(), Some("new"));
+    assert_eq!(
+        out.into_inner().data.unwrap().description.as_deref(),
+        Some("new")
+    );
 }
 
 #[tokio::test]
 async fn delete_gets_204_and_no_key() {
     let server = MockServer::start_async().await;
     let mock = server.mock(|when, then| {
-        when.method(DELETE).path("/v1/qurls/r_abc").header_missing("idempotency-key");
+        when.method(DELETE)
+            .path("/v1/qurls/r_abc")
+            .header_missing("idempotency-key");
         then.status(204);
     });
-    let out = test_client(&server.base_url()).delete_qurls_id().id("r_abc").send().await.unwrap();
+    let out = test_client(&server.base_url())
+        .delete_qurls_id()
+        .id("r_abc")
+        .send()
+        .await
+        .unwrap();
     mock.assert();
     assert_eq!(out.status(), 204);
 }
@@ -98,13 +127,25 @@ async fn the_problem_envelope_decodes_into_a_typed_error() {
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
         when.method(GET).path("/v1/qurls/r_missing");
-        then.status(404).header("content-type", "application/problem+json").body(problem(404, "not_found"));
+        then.status(404)
+            .header("content-type", "application/problem+json")
+            .body(problem(404, "not_found"));
     });
-    let err = test_client(&server.base_url()).get_qurls_id().id("r_missing").send().await.unwrap_err();
-    let Error::ErrorResponse(body) = err else { panic!("typed error expected, got {err:?}") };
+    let err = test_client(&server.base_url())
+        .get_qurls_id()
+        .id("r_missing")
+        .send()
+        .await
+        .unwrap_err();
+    let Error::ErrorResponse(body) = err else {
+        panic!("typed error expected, got {err:?}")
+    };
     assert_eq!(body.status(), 404);
     let value = serde_json::to_value(body.into_inner()).unwrap();
-    assert_eq!(value.pointer("/error/code").and_then(|c| c.as_str()), Some("not_found"));
+    assert_eq!(
+        value.pointer("/error/code").and_then(|c| c.as_str()),
+        Some("not_found")
+    );
 }
 
 #[tokio::test]
@@ -119,10 +160,22 @@ async fn validation_errors_keep_their_invalid_fields() {
         }));
     });
     let body: qurl::types::CreateQurlRequest = serde_json::from_value(json!({})).unwrap();
-    let err = test_client(&server.base_url()).post_qurls().body(body).send().await.unwrap_err();
-    let Error::ErrorResponse(body) = err else { panic!("typed error expected") };
+    let err = test_client(&server.base_url())
+        .post_qurls()
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
+    let Error::ErrorResponse(body) = err else {
+        panic!("typed error expected")
+    };
     let value = serde_json::to_value(body.into_inner()).unwrap();
-    assert_eq!(value.pointer("/error/invalid_fields/target_url").and_then(|c| c.as_str()), Some("required"));
+    assert_eq!(
+        value
+            .pointer("/error/invalid_fields/target_url")
+            .and_then(|c| c.as_str()),
+        Some("required")
+    );
 }
 
 #[tokio::test]
@@ -135,6 +188,14 @@ async fn an_enum_value_the_spec_does_not_list_still_decodes() {
             "meta": {"request_id": "r"}
         }));
     });
-    let out = test_client(&server.base_url()).get_qurls_id().id("r_new").send().await.expect("open enum decodes");
-    assert_eq!(out.into_inner().data.unwrap().status.as_deref(), Some("hibernating"));
+    let out = test_client(&server.base_url())
+        .get_qurls_id()
+        .id("r_new")
+        .send()
+        .await
+        .expect("open enum decodes");
+    assert_eq!(
+        out.into_inner().data.unwrap().status.as_deref(),
+        Some("hibernating")
+    );
 }

@@ -21,7 +21,12 @@ fn top_builder_mod(file: &syn::File) -> Option<&ItemMod> {
 
 fn type_name(ty: &Type) -> String {
     match ty {
-        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
         other => other.to_token_stream().to_string(),
     }
 }
@@ -40,10 +45,13 @@ fn client_methods(file: &syn::File) -> BTreeMap<String, String> {
             if let ReturnType::Type(_, ty) = &f.sig.output {
                 let ty = ty.to_token_stream().to_string();
                 if ty.starts_with("builder ::") {
-                    out.insert(type_name(match &f.sig.output {
-                        ReturnType::Type(_, t) => t,
-                        ReturnType::Default => unreachable!(),
-                    }), f.sig.ident.to_string());
+                    out.insert(
+                        type_name(match &f.sig.output {
+                            ReturnType::Type(_, t) => t,
+                            ReturnType::Default => unreachable!(),
+                        }),
+                        f.sig.ident.to_string(),
+                    );
                 }
             }
         }
@@ -52,7 +60,9 @@ fn client_methods(file: &syn::File) -> BTreeMap<String, String> {
 }
 
 fn builder_impls(file: &syn::File) -> Vec<&ItemImpl> {
-    let Some((_, items)) = top_builder_mod(file).and_then(|m| m.content.as_ref()) else { return Vec::new() };
+    let Some((_, items)) = top_builder_mod(file).and_then(|m| m.content.as_ref()) else {
+        return Vec::new();
+    };
     items
         .iter()
         .filter_map(|i| match i {
@@ -68,7 +78,9 @@ fn send_types(imp: &ItemImpl) -> Option<(String, String)> {
         ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
         _ => None,
     })?;
-    let ReturnType::Type(_, ty) = &send.sig.output else { return None };
+    let ReturnType::Type(_, ty) = &send.sig.output else {
+        return None;
+    };
     let text = ty.to_token_stream().to_string().replace(' ', "");
     let inner = |marker: &str| -> String {
         text.split_once(marker)
@@ -96,9 +108,21 @@ fn send_types(imp: &ItemImpl) -> Option<(String, String)> {
 fn body_type(imp: &ItemImpl) -> Option<String> {
     imp.items.iter().find_map(|i| match i {
         ImplItem::Fn(f) if f.sig.ident == "body" => {
-            let w = f.sig.generics.where_clause.as_ref()?.to_token_stream().to_string().replace(' ', "");
+            let w = f
+                .sig
+                .generics
+                .where_clause
+                .as_ref()?
+                .to_token_stream()
+                .to_string()
+                .replace(' ', "");
             let (_, rest) = w.split_once("TryInto<")?;
-            Some(rest.split(['>', ',']).next()?.trim_start_matches("types::").to_owned())
+            Some(
+                rest.split(['>', ','])
+                    .next()?
+                    .trim_start_matches("types::")
+                    .to_owned(),
+            )
         }
         _ => None,
     })
@@ -143,15 +167,23 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
     for item in items {
         let Item::Struct(s) = item else { continue };
         let name = &s.ident;
-        let Some(method) = methods.get(&name.to_string()) else { continue };
+        let Some(method) = methods.get(&name.to_string()) else {
+            continue;
+        };
         if !known.contains(method.as_str()) {
-            return Err(format!("generated method `{method}` is not in the operations manifest"));
+            return Err(format!(
+                "generated method `{method}` is not in the operations manifest"
+            ));
         }
         let method_ident = format_ident!("{}", method);
-        let derives: Vec<_> = s.attrs.iter().filter(|a| a.path().is_ident("derive")).collect();
+        let derives: Vec<_> = s
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("derive"))
+            .collect();
         let imp = builder_impls(file)
             .into_iter()
-            .find(|i| type_name(&i.self_ty) == name.to_string())
+            .find(|i| *name == type_name(&i.self_ty))
             .ok_or_else(|| format!("no impl for builder {name}"))?;
         let mut fns = Vec::new();
         for it in &imp.items {
@@ -160,7 +192,11 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
             if ident == "new" {
                 continue;
             }
-            let docs: Vec<_> = f.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+            let docs: Vec<_> = f
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .collect();
             let output = &f.sig.output;
             if ident == "send" {
                 fns.push(quote! {
@@ -225,7 +261,9 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
             .items
             .iter()
             .filter_map(|i| match i {
-                Item::Impl(imp) if imp.trait_.is_none() && type_name(&imp.self_ty) == "Client" => Some(imp),
+                Item::Impl(imp) if imp.trait_.is_none() && type_name(&imp.self_ty) == "Client" => {
+                    Some(imp)
+                }
                 _ => None,
             })
             .flat_map(|imp| imp.items.iter())
@@ -253,6 +291,7 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
             #(#client_fns)*
         }
     };
-    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("blocking facade does not parse: {e}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("blocking facade does not parse: {e}"))?;
     Ok(prettyplease::unparse(&file))
 }

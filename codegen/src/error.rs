@@ -15,11 +15,19 @@ pub struct CodegenError {
 
 impl CodegenError {
     pub fn new(file: &str, message: impl Into<String>) -> Self {
-        Self { file: file.to_owned(), operation: None, message: message.into() }
+        Self {
+            file: file.to_owned(),
+            operation: None,
+            message: message.into(),
+        }
     }
 
     pub fn at(file: &str, operation: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { file: file.to_owned(), operation: Some(operation.into()), message: message.into() }
+        Self {
+            file: file.to_owned(),
+            operation: Some(operation.into()),
+            message: message.into(),
+        }
     }
 }
 

@@ -39,7 +39,13 @@ impl Generated {
         let mut names: Vec<&str> = self
             .operations
             .iter()
-            .flat_map(|o| [o.body_type.as_deref(), Some(o.response_type.as_str()), Some(o.error_type.as_str())])
+            .flat_map(|o| {
+                [
+                    o.body_type.as_deref(),
+                    Some(o.response_type.as_str()),
+                    Some(o.error_type.as_str()),
+                ]
+            })
             .flatten()
             .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
             .collect();
@@ -68,7 +74,14 @@ pub fn generate_from_value(published: Value, file: &str) -> Result<Generated, Co
     let mut doc = published.clone();
     normalise(&mut doc, file)?;
     let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(doc.clone()).map_err(|e| {
-        CodegenError::new(file, format!("not a valid OpenAPI 3.0 document at `{}`: {}", e.path(), e.inner()))
+        CodegenError::new(
+            file,
+            format!(
+                "not a valid OpenAPI 3.0 document at `{}`: {}",
+                e.path(),
+                e.inner()
+            ),
+        )
     })?;
 
     let mut settings = GenerationSettings::default();
@@ -77,17 +90,28 @@ pub fn generate_from_value(published: Value, file: &str) -> Result<Generated, Co
         .with_hooks(HooksMode::Expected)
         .with_inner_type(INNER_TYPE.parse().expect("a valid type path"))
         .with_derive("schemars::JsonSchema");
-    let tokens = run_guarded(file, || Generator::new(&settings).generate_tokens(&spec))?
-        .map_err(|e| CodegenError::new(file, format!("progenitor rejected the normalised document: {e}")))?;
-    let file_ast: syn::File = syn::parse2(tokens)
-        .map_err(|e| CodegenError::new(file, format!("progenitor produced unparsable code: {e}")))?;
+    let tokens =
+        run_guarded(file, || Generator::new(&settings).generate_tokens(&spec))?.map_err(|e| {
+            CodegenError::new(
+                file,
+                format!("progenitor rejected the normalised document: {e}"),
+            )
+        })?;
+    let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
+        CodegenError::new(file, format!("progenitor produced unparsable code: {e}"))
+    })?;
 
     let mut operations = manifest::build(&published, &doc);
     crate::blocking::fill_type_names(&file_ast, &mut operations);
-    let blocking = crate::blocking::facade(&file_ast, &operations)
-        .map_err(|m| CodegenError::new(file, m))?;
+    let blocking =
+        crate::blocking::facade(&file_ast, &operations).map_err(|m| CodegenError::new(file, m))?;
     let generated_methods = crate::blocking::generated_method_names(&file_ast);
-    Ok(Generated { client: prettyplease::unparse(&file_ast), blocking, operations, generated_methods })
+    Ok(Generated {
+        client: prettyplease::unparse(&file_ast),
+        blocking,
+        operations,
+        generated_methods,
+    })
 }
 
 /// Read `spec_path`, generate, and write `codegen.rs`, `blocking.rs`,
@@ -97,7 +121,14 @@ pub fn generate_to_dir(spec_path: &Path, out_dir: &Path) -> Result<Generated, Co
     let text = std::fs::read_to_string(spec_path)
         .map_err(|e| CodegenError::new(&file, format!("cannot read the spec: {e}")))?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| {
-        CodegenError::new(&file, format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column()))
+        CodegenError::new(
+            &file,
+            format!(
+                "not valid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
     })?;
     let generated = generate_from_value(doc, &file)?;
     let write = |name: &str, body: &str| {

@@ -46,7 +46,9 @@ fn resolve<'a>(v: &'a Value, doc: &'a Value) -> &'a Value {
 /// Rows from the published document (for operationIds) and the normalised one.
 pub fn build(published: &Value, normalised: &Value) -> Vec<Operation> {
     let mut out = Vec::new();
-    let Some(paths) = normalised.get("paths").and_then(Value::as_object) else { return out };
+    let Some(paths) = normalised.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
     for (path, item) in paths {
         for verb in VERBS {
             let Some(op) = item.get(verb) else { continue };
@@ -55,11 +57,24 @@ pub fn build(published: &Value, normalised: &Value) -> Vec<Operation> {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten())
+                .chain(
+                    op.get("parameters")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten(),
+                )
                 .map(|p| resolve(p, normalised))
                 .map(|p| Parameter {
-                    name: p.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                    location: p.get("in").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    name: p
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    location: p
+                        .get("in")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
                     required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
                 })
                 .collect();
@@ -129,7 +144,10 @@ pub fn to_rust(ops: &[Operation]) -> String {
     );
     for op in ops {
         let key = match op.idempotency_key {
-            Some(k) => format!("Some(crate::manifest::KeyRule {{ min_len: {}, max_len: {} }})", k.min_len, k.max_len),
+            Some(k) => format!(
+                "Some(crate::manifest::KeyRule {{ min_len: {}, max_len: {} }})",
+                k.min_len, k.max_len
+            ),
             None => "None".into(),
         };
         let params: Vec<String> = op

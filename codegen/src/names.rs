@@ -3,7 +3,9 @@
 
 /// `("post", "/v1/qurls/{id}/mint_link")` -> `post_qurls_id_mint_link`.
 pub fn method_name(verb: &str, path: &str) -> String {
-    let rest = path.strip_prefix("/v1/").unwrap_or_else(|| path.trim_start_matches('/'));
+    let rest = path
+        .strip_prefix("/v1/")
+        .unwrap_or_else(|| path.trim_start_matches('/'));
     let mut name = verb.to_ascii_lowercase();
     name.push('_');
     for c in rest.chars() {
@@ -38,8 +40,14 @@ mod tests {
         assert_eq!(method_name("get", "/v1/qurls"), "get_qurls");
         assert_eq!(method_name("get", "/v1/qurls/{id}"), "get_qurls_id");
         assert_eq!(method_name("post", "/v1/qurls/batch"), "post_qurls_batch");
-        assert_eq!(method_name("post", "/v1/qurls/{id}/mint_link"), "post_qurls_id_mint_link");
-        assert_eq!(method_name("patch", "/v1/api-keys/{key_id}"), "patch_api_keys_key_id");
+        assert_eq!(
+            method_name("post", "/v1/qurls/{id}/mint_link"),
+            "post_qurls_id_mint_link"
+        );
+        assert_eq!(
+            method_name("patch", "/v1/api-keys/{key_id}"),
+            "patch_api_keys_key_id"
+        );
         assert_eq!(method_name("get", "/v1/a.b/{x}/"), "get_a_b_x");
         assert_eq!(method_name("get", "/health"), "get_health");
     }

@@ -14,7 +14,9 @@ use crate::error::CodegenError;
 use crate::names::method_name;
 
 /// HTTP verbs a path item may hold, in OpenAPI's spelling.
-pub const VERBS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const VERBS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Verbs whose calls carry an `Idempotency-Key`.
 pub fn is_mutating(verb: &str) -> bool {
@@ -42,7 +44,9 @@ pub fn normalise(doc: &mut Value, file: &str) -> Result<(), CodegenError> {
         if item.get("$ref").is_some() {
             return Err(CodegenError::new(
                 file,
-                format!("path {path} is a `$ref`; progenitor cannot follow path-item references, inline it"),
+                format!(
+                    "path {path} is a `$ref`; progenitor cannot follow path-item references, inline it"
+                ),
             ));
         }
         let path_params = item.get("parameters").cloned().unwrap_or_else(|| json!([]));
@@ -50,7 +54,9 @@ pub fn normalise(doc: &mut Value, file: &str) -> Result<(), CodegenError> {
             .as_object_mut()
             .ok_or_else(|| CodegenError::new(file, format!("path {path} is not an object")))?;
         for verb in VERBS {
-            let Some(op) = item.get_mut(verb) else { continue };
+            let Some(op) = item.get_mut(verb) else {
+                continue;
+            };
             let label = operation_label(verb, path, op);
             let op = op
                 .as_object_mut()
@@ -106,12 +112,18 @@ fn check_version(doc: &Value, file: &str) -> Result<(), CodegenError> {
                  (3.1 uses JSON Schema 2020-12); convert the document to 3.0.3"
             ),
         )),
-        Some(v) => Err(CodegenError::new(file, format!("unsupported `openapi` version {v:?}; expected 3.0.x"))),
+        Some(v) => Err(CodegenError::new(
+            file,
+            format!("unsupported `openapi` version {v:?}; expected 3.0.x"),
+        )),
         None if obj.contains_key("swagger") => Err(CodegenError::new(
             file,
             "this is a Swagger 2.0 document; convert it to OpenAPI 3.0.3",
         )),
-        None => Err(CodegenError::new(file, "missing the `openapi` version field (expected \"3.0.3\")")),
+        None => Err(CodegenError::new(
+            file,
+            "missing the `openapi` version field (expected \"3.0.3\")",
+        )),
     }
 }
 
@@ -124,7 +136,10 @@ fn operation_label(verb: &str, path: &str, op: &Value) -> String {
 
 /// The method name becomes the operationId; the published one stays in the docs.
 fn rename_operation(op: &mut Map<String, Value>, name: &str) {
-    let original = op.get("operationId").and_then(Value::as_str).map(str::to_owned);
+    let original = op
+        .get("operationId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let mut doc = op
         .get("description")
         .and_then(Value::as_str)
@@ -198,8 +213,15 @@ fn ensure_idempotency_key(
 
 fn key_parameter(declared: &Value) -> Value {
     let schema = declared.get("schema").cloned().unwrap_or_else(|| json!({}));
-    let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(1).max(1);
-    let max = schema.get("maxLength").and_then(Value::as_u64).unwrap_or(256);
+    let min = schema
+        .get("minLength")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .max(1);
+    let max = schema
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .unwrap_or(256);
     // The schema stays a plain string so the setter takes `&str`, `String`
     // or `qurl::IdempotencyKey`; the shim enforces the rule kept here.
     let mut out = json!({
@@ -216,14 +238,24 @@ fn key_parameter(declared: &Value) -> Value {
 }
 
 fn is_json_media(media: &str) -> bool {
-    let base = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let base = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     base == "application/json" || base.ends_with("+json")
 }
 
 /// Keep one JSON media type, spelled `application/json`, so progenitor types it.
 fn normalise_content(content: &mut Value) {
-    let Some(map) = content.as_object_mut() else { return };
-    let json_entry = map.iter().find(|(k, _)| is_json_media(k)).map(|(_, v)| v.clone());
+    let Some(map) = content.as_object_mut() else {
+        return;
+    };
+    let json_entry = map
+        .iter()
+        .find(|(k, _)| is_json_media(k))
+        .map(|(_, v)| v.clone());
     if let Some(entry) = json_entry {
         map.retain(|k, _| !is_json_media(k));
         if map.is_empty() {
@@ -247,7 +279,10 @@ fn is_success(status: &str) -> bool {
 }
 
 fn json_schema(response: &Value) -> Option<&Value> {
-    response.get("content")?.get("application/json")?.get("schema")
+    response
+        .get("content")?
+        .get("application/json")?
+        .get("schema")
 }
 
 fn normalise_responses(
@@ -259,13 +294,23 @@ fn normalise_responses(
     label: &str,
 ) -> Result<(), CodegenError> {
     let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-        return Err(CodegenError::at(file, label, "the operation declares no `responses`"));
+        return Err(CodegenError::at(
+            file,
+            label,
+            "the operation declares no `responses`",
+        ));
     };
     // Inline `$ref` responses so per-operation edits stay per operation.
     for (status, response) in responses.iter_mut() {
-        let resolved = resolve(response, components, "responses").cloned().ok_or_else(|| {
-            CodegenError::at(file, label, format!("response {status} refers to a missing component"))
-        })?;
+        let resolved = resolve(response, components, "responses")
+            .cloned()
+            .ok_or_else(|| {
+                CodegenError::at(
+                    file,
+                    label,
+                    format!("response {status} refers to a missing component"),
+                )
+            })?;
         *response = resolved;
         if let Some(content) = response.get_mut("content") {
             normalise_content(content);
@@ -275,9 +320,13 @@ fn normalise_responses(
         }
     }
     // Body-less non-2xx (304, ...) carry nothing to decode.
-    responses.retain(|status, r| is_success(status) || json_schema(r).is_some() || r.get("content").is_some());
+    responses.retain(|status, r| {
+        is_success(status) || json_schema(r).is_some() || r.get("content").is_some()
+    });
     // A body-less 2xx next to typed ones would be a second success kind.
-    let typed_success = responses.iter().any(|(s, r)| is_success(s) && json_schema(r).is_some());
+    let typed_success = responses
+        .iter()
+        .any(|(s, r)| is_success(s) && json_schema(r).is_some());
     if typed_success {
         responses.retain(|s, r| !is_success(s) || r.get("content").is_some());
     }
@@ -320,7 +369,11 @@ fn unify_schemas(
         .collect();
     let name = match ref_names {
         Some(names) => names.into_iter().collect::<Vec<_>>().join("Or"),
-        None => format!("{}{}", pascal(method), if success { "Success" } else { "Failure" }),
+        None => format!(
+            "{}{}",
+            pascal(method),
+            if success { "Success" } else { "Failure" }
+        ),
     };
     new_schemas.entry(name.clone()).or_insert_with(|| {
         json!({
@@ -359,14 +412,16 @@ fn open_response_enums(doc: &mut Value) {
     if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
         for item in paths.values() {
             for verb in VERBS {
-                if let Some(responses) = item.get(verb).and_then(|o| o.get("responses"))
-                {
+                if let Some(responses) = item.get(verb).and_then(|o| o.get("responses")) {
                     collect_refs(responses, &mut queue);
                 }
             }
         }
     }
-    let schemas = doc.pointer("/components/schemas").cloned().unwrap_or_else(|| json!({}));
+    let schemas = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     while let Some(name) = queue.pop() {
         if reachable.insert(name.clone())
             && let Some(s) = schemas.get(&name)
@@ -383,7 +438,10 @@ fn open_response_enums(doc: &mut Value) {
             }
         }
     }
-    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         for (name, schema) in schemas.iter_mut() {
             if reachable.contains(name) {
                 open_enums(schema);

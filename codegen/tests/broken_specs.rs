@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use qurl_codegen::generate_to_dir;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn error_for(name: &str) -> String {
@@ -18,26 +20,39 @@ fn error_for(name: &str) -> String {
 }
 
 fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("qurl-codegen-test-{}-{}", std::process::id(), rand_suffix()));
+    let dir = std::env::temp_dir().join(format!(
+        "qurl-codegen-test-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }
 
 #[test]
 fn openapi_3_1_is_rejected_with_the_reason() {
     let e = error_for("openapi_3_1.json");
     assert!(e.contains("openapi_3_1.json"), "{e}");
-    assert!(e.contains("3.1.0 is not supported") && e.contains("3.0"), "{e}");
+    assert!(
+        e.contains("3.1.0 is not supported") && e.contains("3.0"),
+        "{e}"
+    );
 }
 
 #[test]
 fn two_operations_with_one_method_name_are_both_named() {
     let e = error_for("name_collision.json");
-    assert!(e.contains("GET /v1/api-keys (listKeys)") && e.contains("GET /v1/api_keys (listKeysAgain)"), "{e}");
+    assert!(
+        e.contains("GET /v1/api-keys (listKeys)") && e.contains("GET /v1/api_keys (listKeysAgain)"),
+        "{e}"
+    );
     assert!(e.contains("get_api_keys"), "{e}");
 }
 
@@ -55,34 +70,62 @@ fn swagger_2_is_rejected() {
 #[test]
 fn an_operation_without_responses_is_named() {
     let e = error_for("no_responses.json");
-    assert!(e.contains("POST /v1/things (makeThing)") && e.contains("responses"), "{e}");
+    assert!(
+        e.contains("POST /v1/things (makeThing)") && e.contains("responses"),
+        "{e}"
+    );
 }
 
 #[test]
 fn documents_that_panic_progenitor_as_published_generate_after_normalising() {
     let out = tempdir();
-    let g = generate_to_dir(&fixture("progenitor_traps.json"), &out).unwrap_or_else(|e| panic!("{e}"));
+    let g =
+        generate_to_dir(&fixture("progenitor_traps.json"), &out).unwrap_or_else(|e| panic!("{e}"));
     let methods: Vec<_> = g.operations.iter().map(|o| o.method.as_str()).collect();
     assert_eq!(methods, ["get_things", "post_things", "put_things_batch"]);
     // The path-level, required, uuid-typed key became an optional string with its rule kept.
     let post = &g.operations[1];
-    assert_eq!(post.idempotency_key.map(|k| (k.min_len, k.max_len)), Some((36, 36)));
-    assert!(g.client.contains("ProblemOrValidationProblem"), "error schemas merged into one type");
-    assert!(g.client.contains("pub fn idempotency_key"), "PUT got a key setter too");
-    assert!(out.join("codegen.rs").exists() && out.join("blocking.rs").exists() && out.join("manifest.rs").exists());
+    assert_eq!(
+        post.idempotency_key.map(|k| (k.min_len, k.max_len)),
+        Some((36, 36))
+    );
+    assert!(
+        g.client.contains("ProblemOrValidationProblem"),
+        "error schemas merged into one type"
+    );
+    assert!(
+        g.client.contains("pub fn idempotency_key"),
+        "PUT got a key setter too"
+    );
+    assert!(
+        out.join("codegen.rs").exists()
+            && out.join("blocking.rs").exists()
+            && out.join("manifest.rs").exists()
+    );
 }
 
 /// The published upstream document (kept outside the project, beside the
 /// checkout) must generate too: users regenerate from what the API publishes.
 #[test]
 fn the_published_upstream_document_generates() {
-    let upstream = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/qurl-openapi-upstream.yaml");
+    let upstream = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/reference/qurl-openapi-upstream.yaml");
     let Ok(text) = std::fs::read_to_string(&upstream) else {
-        eprintln!("note: {} is not present; skipping the upstream check", upstream.display());
+        eprintln!(
+            "note: {} is not present; skipping the upstream check",
+            upstream.display()
+        );
         return;
     };
     let doc: serde_json::Value = serde_yaml::from_str(&text).expect("upstream YAML parses");
-    let g = qurl_codegen::generate_from_value(doc, "qurl-openapi-upstream.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let g = qurl_codegen::generate_from_value(doc, "qurl-openapi-upstream.yaml")
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(g.operations.len(), 50);
-    assert_eq!(g.operations.iter().filter(|o| o.idempotency_key.is_some()).count(), 22);
+    assert_eq!(
+        g.operations
+            .iter()
+            .filter(|o| o.idempotency_key.is_some())
+            .count(),
+        22
+    );
 }

@@ -137,7 +137,7 @@ async fn client_errors_are_stored_and_replayed() {
 
 #[tokio::test]
 async fn a_retry_while_the_original_runs_gets_409_duplicate_request() {
-    let api = Api::start(Sandbox::builder().slow_delay(Duration::from_millis(800))).await;
+    let api = Api::start(Sandbox::builder().slow_delay(Duration::from_millis(1500))).await;
     api.sb.script(
         ScriptedFault::new(FaultKind::Delay)
             .method("POST")
@@ -148,7 +148,7 @@ async fn a_retry_while_the_original_runs_gets_409_duplicate_request() {
         .req(Method::POST, "/v1/qurls", Some("slow"), Some(&body))
         .send();
     let original = tokio::spawn(original);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
 
     let dup = api.post("/v1/qurls", Some("slow"), &body).await;
     assert_eq!(dup.headers().get("retry-after").unwrap(), "1");
@@ -382,4 +382,75 @@ async fn api_key_mint_with_a_reused_key_and_another_body_is_409() {
     let c = api.sb.counters();
     assert_eq!(c.creations_by_key.get(key), Some(&1));
     assert_eq!(c.resources_created, 1);
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_key_execute_once() {
+    let api = Api::start(Sandbox::builder().slow_delay(Duration::from_millis(300))).await;
+    api.sb
+        .script(ScriptedFault::new(FaultKind::Delay).path("/v1/qurls"));
+    let body = qurl_body("https://race.example");
+    let sends: Vec<_> = (0..16)
+        .map(|_| {
+            tokio::spawn(
+                api.req(Method::POST, "/v1/qurls", Some("race"), Some(&body))
+                    .send(),
+            )
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for s in sends {
+        statuses.push(s.await.unwrap().unwrap().status().as_u16());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&201));
+    let c = api.sb.counters();
+    assert_eq!(c.creations_by_key.get("race"), Some(&1));
+    assert_eq!(c.resources_created, 1);
+    let conflicts = statuses.iter().filter(|s| **s == 409).count() as u64;
+    assert_eq!(c.in_flight_conflicts, conflicts);
+}
+
+/// A client that retries every transient failure with the same key never
+/// creates anything twice, whatever the faults.
+#[tokio::test]
+async fn a_retrying_client_under_random_faults_creates_each_thing_once() {
+    let api = Api::start(
+        Sandbox::builder()
+            .seed(11)
+            .fault_rate(0.5)
+            .slow_delay(Duration::from_millis(50))
+            .retry_after_secs(0),
+    )
+    .await;
+    let http = client(Duration::from_secs(2));
+    for i in 0..20 {
+        let key = format!("logical-{i}");
+        let body = qurl_body(&format!("https://chaos{i}.example"));
+        let mut done = false;
+        for _attempt in 0..40 {
+            let sent = http
+                .post(api.url("/v1/qurls"))
+                .bearer_auth(TOKEN)
+                .header("Idempotency-Key", &key)
+                .json(&body)
+                .send()
+                .await;
+            let Ok(resp) = sent else { continue };
+            if resp.status().as_u16() == 201 && resp.bytes().await.is_ok() {
+                done = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(done, "{key} never succeeded");
+    }
+    let c = api.sb.counters();
+    assert_eq!(c.duplicates(), 0, "{c:?}");
+    assert_eq!(c.resources_created, 20);
+    assert_eq!(c.creations_by_key.len(), 20);
+    assert!(c.faults.values().sum::<u64>() > 0);
 }

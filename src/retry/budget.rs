@@ -13,7 +13,10 @@ pub struct RetryBudget {
 impl RetryBudget {
     /// A full bucket of `capacity` tokens.
     pub fn new(capacity: u32) -> Self {
-        Self { tokens: AtomicU32::new(capacity), capacity }
+        Self {
+            tokens: AtomicU32::new(capacity),
+            capacity,
+        }
     }
 
     /// Take `cost` tokens if there are that many; `false` means "don't retry".
@@ -28,9 +31,11 @@ impl RetryBudget {
         if n == 0 {
             return;
         }
-        let _ = self.tokens.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
-            (t < self.capacity).then(|| t.saturating_add(n).min(self.capacity))
-        });
+        let _ = self
+            .tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                (t < self.capacity).then(|| t.saturating_add(n).min(self.capacity))
+            });
     }
 
     /// Tokens left now.

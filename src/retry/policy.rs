@@ -68,7 +68,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// One attempt per call; keys are still sent.
     pub fn none() -> Self {
-        Self { max_retries: 0, ..Self::default() }
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
     }
 
     /// Retries after the first attempt (0 turns retrying off).

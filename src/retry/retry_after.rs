@@ -28,7 +28,10 @@ pub fn parse_rate_limit_reset(value: &str, now: SystemTime) -> Option<Duration> 
     if n < 1_000_000_000 {
         return Some(Duration::from_secs(n));
     }
-    let now_secs = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now_secs = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     Some(Duration::from_secs(n.saturating_sub(now_secs)))
 }
 
@@ -61,7 +64,10 @@ pub(crate) fn server_delay(headers: &HeaderMap) -> Option<(Duration, DelaySource
     };
     first("retry-after", parse_retry_after)
         .map(|d| (d, DelaySource::RetryAfter))
-        .or_else(|| first("ratelimit-reset", parse_rate_limit_reset).map(|d| (d, DelaySource::RateLimitReset)))
+        .or_else(|| {
+            first("ratelimit-reset", parse_rate_limit_reset)
+                .map(|d| (d, DelaySource::RateLimitReset))
+        })
 }
 
 #[cfg(test)]
@@ -76,7 +82,10 @@ mod tests {
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("", now), None);
-        assert_eq!(parse_retry_after("99999999999999999999999", now), Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
         let later = httpdate::fmt_http_date(now + Duration::from_secs(120));
         let d = parse_retry_after(&later, now).unwrap();
         assert!(d <= Duration::from_secs(120) && d >= Duration::from_secs(119));
@@ -87,9 +96,18 @@ mod tests {
     #[test]
     fn rate_limit_reset_is_a_timestamp() {
         let now = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
-        assert_eq!(parse_rate_limit_reset("2000000005", now), Some(Duration::from_secs(5)));
-        assert_eq!(parse_rate_limit_reset("1999999000", now), Some(Duration::ZERO));
-        assert_eq!(parse_rate_limit_reset("30", now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_rate_limit_reset("2000000005", now),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse_rate_limit_reset("1999999000", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_rate_limit_reset("30", now),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(parse_rate_limit_reset("x", now), None);
     }
 }

@@ -57,7 +57,11 @@ pub struct Reply {
 }
 
 pub fn reply(status: u16, body: impl Into<String>) -> Reply {
-    Reply { status, headers: vec![], body: body.into() }
+    Reply {
+        status,
+        headers: vec![],
+        body: body.into(),
+    }
 }
 
 impl Reply {
@@ -81,7 +85,12 @@ impl Recorder {
 }
 
 /// Answer `method path` with `replies` in order (the last one repeats).
-pub fn script(server: &MockServer, method: httpmock::Method, path: &str, replies: Vec<Reply>) -> Recorder {
+pub fn script(
+    server: &MockServer,
+    method: httpmock::Method,
+    path: &str,
+    replies: Vec<Reply>,
+) -> Recorder {
     let rec = Recorder::default();
     let sink = rec.clone();
     let n = Arc::new(AtomicUsize::new(0));
@@ -175,7 +184,11 @@ pub fn snapshot_view(attempts: &[Seen]) -> Vec<AttemptView> {
                     (k.clone(), v)
                 })
                 .collect();
-            AttemptView { method: s.method.clone(), path: s.path.clone(), headers }
+            AttemptView {
+                method: s.method.clone(),
+                path: s.path.clone(),
+                headers,
+            }
         })
         .collect()
 }
@@ -183,7 +196,10 @@ pub fn snapshot_view(attempts: &[Seen]) -> Vec<AttemptView> {
 /// The test key never appears in what a snapshot would store.
 pub fn assert_no_secret(text: &str) {
     assert!(!text.contains(SECRET_KEY), "the API key leaked: {text}");
-    assert!(!text.contains("TESTSECRET"), "part of the API key leaked: {text}");
+    assert!(
+        !text.contains("TESTSECRET"),
+        "part of the API key leaked: {text}"
+    );
 }
 
 pub fn is_uuid_v7(key: &str) -> bool {
@@ -218,14 +234,18 @@ pub async fn raw_server(steps: Vec<RawStep>) -> RawServer {
     let log = requests.clone();
     tokio::spawn(async move {
         for step in steps {
-            let Ok(Ok((mut sock, _))) = tokio::time::timeout(Duration::from_secs(10), listener.accept()).await else {
+            let Ok(Ok((mut sock, _))) =
+                tokio::time::timeout(Duration::from_secs(10), listener.accept()).await
+            else {
                 return;
             };
             let mut buf = Vec::new();
             let mut chunk = [0u8; 4096];
             // Read headers, then Content-Length bytes of body.
             loop {
-                let n = match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut chunk)).await {
+                let n = match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut chunk))
+                    .await
+                {
                     Ok(Ok(n)) if n > 0 => n,
                     _ => break,
                 };
@@ -234,14 +254,19 @@ pub async fn raw_server(steps: Vec<RawStep>) -> RawServer {
                     let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
                     let len = head
                         .lines()
-                        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                        .find_map(|l| {
+                            l.strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
                         .unwrap_or(0);
                     if buf.len() >= end + 4 + len {
                         break;
                     }
                 }
             }
-            log.lock().unwrap().push(String::from_utf8_lossy(&buf).into_owned());
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf).into_owned());
             match step {
                 RawStep::Drop => drop(sock),
                 RawStep::Answer(body) => {
@@ -263,7 +288,9 @@ pub async fn raw_server(steps: Vec<RawStep>) -> RawServer {
 pub fn raw_header(request: &str, name: &str) -> Option<String> {
     request.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_owned())
     })
 }
 
