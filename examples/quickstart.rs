@@ -1,0 +1,230 @@
+//! The client's main job in one command: create qURLs, batch-create, mint a
+//! link and mint an API key through a server that fails 30% of requests, and
+//! show that retries carried one key per call and created nothing twice.
+//!
+//! `cargo run --example quickstart` starts the local sandbox in-process.
+//! With `QURL_API_KEY` set (and optionally `QURL_BASE_URL`) the same flow runs
+//! against that server instead.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use qurl::{IdempotencyKey, WasReplayed};
+use serde_json::json;
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(AttemptPrinter))?;
+
+    let (client, sandbox) = match std::env::var("QURL_API_KEY") {
+        Ok(_) => {
+            let builder = qurl::Client::builder_from_env()?;
+            println!("Running against {} (QURL_API_KEY is set)\n", std::env::var("QURL_BASE_URL").unwrap_or_else(|_| qurl::DEFAULT_BASE_URL.into()));
+            (builder.user_agent("quickstart").build()?, None)
+        }
+        Err(_) => {
+            let sandbox = qurl_sandbox::Sandbox::builder()
+                .fault_rate(0.3)
+                .seed(7)
+                .slow_delay(Duration::from_millis(1500))
+                .retry_after_secs(1)
+                .start()
+                .await?;
+            println!("Started the qURL sandbox at {} with 30% of requests faulted (seed 7).\n", sandbox.base_url());
+            let client = qurl::Client::builder()
+                .api_key("lv_live_quickstart_owner_0001")
+                .base_url(sandbox.base_url())
+                .timeout(Duration::from_secs(1))
+                .retry_policy(qurl::RetryPolicy::default().max_retries(4).initial_delay(Duration::from_millis(100)))
+                .build()?;
+            (client, Some(sandbox))
+        }
+    };
+
+    let mut tally = Tally::default();
+    let mut first_resource = None;
+    for n in 1..=3 {
+        let body: qurl::types::CreateQurlRequest = serde_json::from_value(json!({
+            "target_url": format!("https://example.com/reports/{n}"),
+            "expires_in": "24h",
+        }))?;
+        let outcome = call(&mut tally, &format!("create qURL #{n}"), |key| {
+            let client = client.clone();
+            let body = body.clone();
+            async move {
+                let r = client.post_qurls().idempotency_key(key).body(body).send().await?;
+                let replayed = r.was_replayed();
+                let data = r.into_inner().data;
+                Ok((replayed, data.as_ref().and_then(|d| d.resource_id.clone()).unwrap_or_default()))
+            }
+        })
+        .await;
+        if first_resource.is_none() {
+            first_resource = outcome;
+        }
+    }
+
+    let batch: qurl::types::BatchCreateRequest = serde_json::from_value(json!({"items": [
+        {"target_url": "https://example.com/a", "expires_in": "1h"},
+        {"target_url": "https://example.com/b", "expires_in": "1h"},
+        {"target_url": "https://example.com/c", "expires_in": "1h"},
+    ]}))?;
+    call(&mut tally, "batch-create 3 qURLs", |key| {
+        let client = client.clone();
+        let batch = batch.clone();
+        async move {
+            let r = client.post_qurls_batch().idempotency_key(key).body(batch).send().await?;
+            let replayed = r.was_replayed();
+            let data = r.into_inner().data;
+            Ok((replayed, format!("{} succeeded", data.and_then(|d| d.succeeded).unwrap_or(0))))
+        }
+    })
+    .await;
+
+    if let Some(resource) = first_resource.filter(|r| !r.is_empty()) {
+        let mint: qurl::types::MintLinkRequest = serde_json::from_value(json!({"expires_in": "1h"}))?;
+        call(&mut tally, &format!("mint a link on {resource}"), |key| {
+            let client = client.clone();
+            let (mint, resource) = (mint.clone(), resource.clone());
+            async move {
+                let r = client.post_qurls_id_mint_link().id(resource).idempotency_key(key).body(mint).send().await?;
+                let replayed = r.was_replayed();
+                let link = r.into_inner().data.and_then(|d| d.qurl_link).unwrap_or_default();
+                Ok((replayed, link))
+            }
+        })
+        .await;
+    }
+
+    let api_key: qurl::types::CreateApiKeyRequest =
+        serde_json::from_value(json!({"name": "quickstart", "scopes": ["qurl:read"]}))?;
+    call(&mut tally, "mint an API key", |key| {
+        let client = client.clone();
+        let api_key = api_key.clone();
+        async move {
+            let r = client.post_api_keys().idempotency_key(key).body(api_key).send().await?;
+            let replayed = r.was_replayed();
+            let id = r.into_inner().data.and_then(|d| d.key_id).unwrap_or_default();
+            Ok((replayed, format!("{id} (secret not shown)")))
+        }
+    })
+    .await;
+
+    println!("\n== Tally ==");
+    println!("{} calls: {} succeeded, {} replayed by the server, {} resumed with their stored key", tally.calls, tally.ok, tally.replayed, tally.resumed);
+    if let Some(sandbox) = sandbox {
+        let c = sandbox.counters();
+        let faults: Vec<String> = c.faults.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!(
+            "server: {} requests, {} resources created, {} replays, {} in-flight conflicts, faults: {}",
+            c.requests,
+            c.resources_created,
+            c.replays,
+            c.in_flight_conflicts,
+            if faults.is_empty() { "none".into() } else { faults.join(", ") }
+        );
+        println!("{} calls, {} resources created, {} duplicates", tally.calls, c.resources_created, c.duplicates());
+        if c.duplicates() != 0 {
+            return Err("a retry created a duplicate".into());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Tally {
+    calls: u32,
+    ok: u32,
+    replayed: u32,
+    resumed: u32,
+}
+
+type CallResult = Result<(bool, String), Box<dyn std::error::Error>>;
+
+/// One logical call with a key made up front (as a job would store it). If
+/// the call still fails after its retries, repeat it once with the same key:
+/// the server finishes or replays it, never doubles it.
+async fn call<F, Fut>(tally: &mut Tally, what: &str, mut op: F) -> Option<String>
+where
+    F: FnMut(IdempotencyKey) -> Fut,
+    Fut: std::future::Future<Output = CallResult>,
+{
+    tally.calls += 1;
+    let key = IdempotencyKey::new();
+    println!("▶ {what}  (key {key})");
+    let mut result = op(key.clone()).await;
+    if let Err(e) = &result {
+        println!("  ✗ gave up after retries: {e}; resuming with the same key");
+        tally.resumed += 1;
+        result = op(key).await;
+    }
+    match result {
+        Ok((replayed, detail)) => {
+            tally.ok += 1;
+            if replayed {
+                tally.replayed += 1;
+            }
+            println!("  ✓ {detail}{}", if replayed { "  [replayed: an earlier attempt had already done it]" } else { "" });
+            Some(detail)
+        }
+        Err(e) => {
+            println!("  ✗ failed: {e}");
+            None
+        }
+    }
+}
+
+/// Prints the shim's per-attempt events as one readable line each.
+struct AttemptPrinter;
+
+#[derive(Default)]
+struct Fields(Vec<(String, String)>);
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.push((field.name().to_owned(), format!("{value:?}").trim_matches('"').to_owned()));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push((field.name().to_owned(), value.to_owned()));
+    }
+}
+
+impl Fields {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for AttemptPrinter {
+    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, id: &tracing::span::Id, ctx: Context<'_, S>) {
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(fields);
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
+        let mut f = Fields::default();
+        event.record(&mut f);
+        let Some(attempt) = f.get("attempt") else { return };
+        let key = ctx
+            .event_span(event)
+            .and_then(|s| s.extensions().get::<Fields>().and_then(|sf| sf.get("key").map(str::to_owned)))
+            .unwrap_or_default();
+        let mut line = format!("  attempt {attempt} (key …{}): {}", &key[key.len().saturating_sub(8)..], f.get("outcome").unwrap_or("?"));
+        match f.get("decision") {
+            Some("retry") => {
+                let _ = write!(line, " → retry in {} ms ({})", f.get("delay_ms").unwrap_or("?"), f.get("delay_source").unwrap_or("backoff"));
+            }
+            Some("give-up") => {
+                let _ = write!(line, " → give up: {}", f.get("why").unwrap_or("?"));
+            }
+            _ => {}
+        }
+        println!("{line}");
+    }
+}
