@@ -22,7 +22,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, sandbox) = match std::env::var("QURL_API_KEY") {
         Ok(_) => {
             let builder = qurl::Client::builder_from_env()?;
-            println!("Running against {} (QURL_API_KEY is set)\n", std::env::var("QURL_BASE_URL").unwrap_or_else(|_| qurl::DEFAULT_BASE_URL.into()));
+            println!(
+                "Running against {} (QURL_API_KEY is set)\n",
+                std::env::var("QURL_BASE_URL").unwrap_or_else(|_| qurl::DEFAULT_BASE_URL.into())
+            );
             (builder.user_agent("quickstart").build()?, None)
         }
         Err(_) => {
@@ -33,12 +36,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .retry_after_secs(1)
                 .start()
                 .await?;
-            println!("Started the qURL sandbox at {} with 30% of requests faulted (seed 7).\n", sandbox.base_url());
+            println!(
+                "Started the qURL sandbox at {} with 30% of requests faulted (seed 7).\n",
+                sandbox.base_url()
+            );
             let client = qurl::Client::builder()
                 .api_key("lv_live_quickstart_owner_0001")
                 .base_url(sandbox.base_url())
                 .timeout(Duration::from_secs(1))
-                .retry_policy(qurl::RetryPolicy::default().max_retries(4).initial_delay(Duration::from_millis(100)))
+                .retry_policy(
+                    qurl::RetryPolicy::default()
+                        .max_retries(4)
+                        .initial_delay(Duration::from_millis(100)),
+                )
                 .build()?;
             (client, Some(sandbox))
         }
@@ -55,10 +65,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let client = client.clone();
             let body = body.clone();
             async move {
-                let r = client.post_qurls().idempotency_key(key).body(body).send().await?;
+                let r = client
+                    .post_qurls()
+                    .idempotency_key(key)
+                    .body(body)
+                    .send()
+                    .await?;
                 let replayed = r.was_replayed();
                 let data = r.into_inner().data;
-                Ok((replayed, data.as_ref().and_then(|d| d.resource_id.clone()).unwrap_or_default()))
+                Ok((
+                    replayed,
+                    data.as_ref()
+                        .and_then(|d| d.resource_id.clone())
+                        .unwrap_or_default(),
+                ))
             }
         })
         .await;
@@ -76,23 +96,42 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let client = client.clone();
         let batch = batch.clone();
         async move {
-            let r = client.post_qurls_batch().idempotency_key(key).body(batch).send().await?;
+            let r = client
+                .post_qurls_batch()
+                .idempotency_key(key)
+                .body(batch)
+                .send()
+                .await?;
             let replayed = r.was_replayed();
             let data = r.into_inner().data;
-            Ok((replayed, format!("{} succeeded", data.and_then(|d| d.succeeded).unwrap_or(0))))
+            Ok((
+                replayed,
+                format!("{} succeeded", data.and_then(|d| d.succeeded).unwrap_or(0)),
+            ))
         }
     })
     .await;
 
     if let Some(resource) = first_resource.filter(|r| !r.is_empty()) {
-        let mint: qurl::types::MintLinkRequest = serde_json::from_value(json!({"expires_in": "1h"}))?;
+        let mint: qurl::types::MintLinkRequest =
+            serde_json::from_value(json!({"expires_in": "1h"}))?;
         call(&mut tally, &format!("mint a link on {resource}"), |key| {
             let client = client.clone();
             let (mint, resource) = (mint.clone(), resource.clone());
             async move {
-                let r = client.post_qurls_id_mint_link().id(resource).idempotency_key(key).body(mint).send().await?;
+                let r = client
+                    .post_qurls_id_mint_link()
+                    .id(resource)
+                    .idempotency_key(key)
+                    .body(mint)
+                    .send()
+                    .await?;
                 let replayed = r.was_replayed();
-                let link = r.into_inner().data.and_then(|d| d.qurl_link).unwrap_or_default();
+                let link = r
+                    .into_inner()
+                    .data
+                    .and_then(|d| d.qurl_link)
+                    .unwrap_or_default();
                 Ok((replayed, link))
             }
         })
@@ -105,16 +144,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let client = client.clone();
         let api_key = api_key.clone();
         async move {
-            let r = client.post_api_keys().idempotency_key(key).body(api_key).send().await?;
+            let r = client
+                .post_api_keys()
+                .idempotency_key(key)
+                .body(api_key)
+                .send()
+                .await?;
             let replayed = r.was_replayed();
-            let id = r.into_inner().data.and_then(|d| d.key_id).unwrap_or_default();
+            let id = r
+                .into_inner()
+                .data
+                .and_then(|d| d.key_id)
+                .unwrap_or_default();
             Ok((replayed, format!("{id} (secret not shown)")))
         }
     })
     .await;
 
     println!("\n== Tally ==");
-    println!("{} calls: {} succeeded, {} replayed by the server, {} resumed with their stored key", tally.calls, tally.ok, tally.replayed, tally.resumed);
+    println!(
+        "{} calls: {} succeeded, {} replayed by the server, {} resumed with their stored key",
+        tally.calls, tally.ok, tally.replayed, tally.resumed
+    );
     if let Some(sandbox) = sandbox {
         let c = sandbox.counters();
         let faults: Vec<String> = c.faults.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -124,9 +175,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             c.resources_created,
             c.replays,
             c.in_flight_conflicts,
-            if faults.is_empty() { "none".into() } else { faults.join(", ") }
+            if faults.is_empty() {
+                "none".into()
+            } else {
+                faults.join(", ")
+            }
         );
-        println!("{} calls, {} resources created, {} duplicates", tally.calls, c.resources_created, c.duplicates());
+        println!(
+            "{} calls, {} resources created, {} duplicates",
+            tally.calls,
+            c.resources_created,
+            c.duplicates()
+        );
         if c.duplicates() != 0 {
             return Err("a retry created a duplicate".into());
         }
@@ -167,7 +227,14 @@ where
             if replayed {
                 tally.replayed += 1;
             }
-            println!("  ✓ {detail}{}", if replayed { "  [replayed: an earlier attempt had already done it]" } else { "" });
+            println!(
+                "  ✓ {detail}{}",
+                if replayed {
+                    "  [replayed: an earlier attempt had already done it]"
+                } else {
+                    ""
+                }
+            );
             Some(detail)
         }
         Err(e) => {
@@ -185,7 +252,10 @@ struct Fields(Vec<(String, String)>);
 
 impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.push((field.name().to_owned(), format!("{value:?}").trim_matches('"').to_owned()));
+        self.0.push((
+            field.name().to_owned(),
+            format!("{value:?}").trim_matches('"').to_owned(),
+        ));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.0.push((field.name().to_owned(), value.to_owned()));
@@ -194,12 +264,22 @@ impl Visit for Fields {
 
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
-impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for AttemptPrinter {
-    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, id: &tracing::span::Id, ctx: Context<'_, S>) {
+impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S>
+    for AttemptPrinter
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         if let Some(span) = ctx.span(id) {
@@ -210,15 +290,30 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
     fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
         let mut f = Fields::default();
         event.record(&mut f);
-        let Some(attempt) = f.get("attempt") else { return };
+        let Some(attempt) = f.get("attempt") else {
+            return;
+        };
         let key = ctx
             .event_span(event)
-            .and_then(|s| s.extensions().get::<Fields>().and_then(|sf| sf.get("key").map(str::to_owned)))
+            .and_then(|s| {
+                s.extensions()
+                    .get::<Fields>()
+                    .and_then(|sf| sf.get("key").map(str::to_owned))
+            })
             .unwrap_or_default();
-        let mut line = format!("  attempt {attempt} (key …{}): {}", &key[key.len().saturating_sub(8)..], f.get("outcome").unwrap_or("?"));
+        let mut line = format!(
+            "  attempt {attempt} (key …{}): {}",
+            &key[key.len().saturating_sub(8)..],
+            f.get("outcome").unwrap_or("?")
+        );
         match f.get("decision") {
             Some("retry") => {
-                let _ = write!(line, " → retry in {} ms ({})", f.get("delay_ms").unwrap_or("?"), f.get("delay_source").unwrap_or("backoff"));
+                let _ = write!(
+                    line,
+                    " → retry in {} ms ({})",
+                    f.get("delay_ms").unwrap_or("?"),
+                    f.get("delay_source").unwrap_or("backoff")
+                );
             }
             Some("give-up") => {
                 let _ = write!(line, " → give up: {}", f.get("why").unwrap_or("?"));

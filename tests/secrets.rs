@@ -33,19 +33,37 @@ async fn a_failing_call_traced_at_trace_level_never_shows_the_key() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let server = MockServer::start_async().await;
-    script(&server, POST, "/v1/qurls", vec![reply(503, problem(503, "service_unavailable"))]);
+    script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![reply(503, problem(503, "service_unavailable"))],
+    );
     let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
-    let body: qurl::types::CreateQurlRequest = serde_json::from_value(serde_json::json!({"target_url": "https://example.com"})).unwrap();
+    let body: qurl::types::CreateQurlRequest =
+        serde_json::from_value(serde_json::json!({"target_url": "https://example.com"})).unwrap();
     let err = client.post_qurls().body(body).send().await.unwrap_err();
 
     let mut everything = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-    assert!(everything.contains("qurl.call") && everything.contains("retry"), "the call was traced: {everything}");
+    assert!(
+        everything.contains("qurl.call") && everything.contains("retry"),
+        "the call was traced: {everything}"
+    );
     everything.push_str(&format!("{err}\n{err:?}\n{client:?}\n"));
-    everything.push_str(&format!("{:?}", qurl::Client::builder().api_key(SECRET_KEY)));
+    everything.push_str(&format!(
+        "{:?}",
+        qurl::Client::builder().api_key(SECRET_KEY)
+    ));
     #[cfg(feature = "blocking")]
-    everything.push_str(&format!("{:?}", qurl::blocking::Client::builder().api_key(SECRET_KEY)));
+    everything.push_str(&format!(
+        "{:?}",
+        qurl::blocking::Client::builder().api_key(SECRET_KEY)
+    ));
     assert_no_secret(&everything);
-    assert!(format!("{client:?}").contains("lv_live_…9f3a"), "the masked form is shown");
+    assert!(
+        format!("{client:?}").contains("lv_live_…9f3a"),
+        "the masked form is shown"
+    );
 }
 
 #[test]

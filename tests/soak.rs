@@ -48,12 +48,20 @@ fn client(base: &str, owner: usize) -> qurl::Client {
 }
 
 /// Run one logical call; `key` set means "repeat the call with this key".
-async fn run(client: &qurl::Client, kind: Kind, n: usize, resource: &str, key: Option<&str>) -> bool {
+async fn run(
+    client: &qurl::Client,
+    kind: Kind,
+    n: usize,
+    resource: &str,
+    key: Option<&str>,
+) -> bool {
     let set_key = |k: Option<&str>| k.map(str::to_owned);
     match kind {
         Kind::Create => {
-            let body: qurl::types::CreateQurlRequest =
-                serde_json::from_value(json!({"target_url": format!("https://example.com/soak/{n}"), "expires_in": "1h"})).unwrap();
+            let body: qurl::types::CreateQurlRequest = serde_json::from_value(
+                json!({"target_url": format!("https://example.com/soak/{n}"), "expires_in": "1h"}),
+            )
+            .unwrap();
             let mut b = client.post_qurls().body(body);
             if let Some(k) = set_key(key) {
                 b = b.idempotency_key(k);
@@ -73,7 +81,8 @@ async fn run(client: &qurl::Client, kind: Kind, n: usize, resource: &str, key: O
             b.send().await.is_ok_and(|r| r.status() == 201)
         }
         Kind::Mint => {
-            let body: qurl::types::MintLinkRequest = serde_json::from_value(json!({"expires_in": "1h"})).unwrap();
+            let body: qurl::types::MintLinkRequest =
+                serde_json::from_value(json!({"expires_in": "1h"})).unwrap();
             let mut b = client.post_qurls_id_mint_link().id(resource).body(body);
             if let Some(k) = set_key(key) {
                 b = b.idempotency_key(k);
@@ -102,7 +111,12 @@ async fn soak_thirty_percent_faults_no_duplicates() {
     for c in &clients {
         let body: qurl::types::CreateQurlRequest =
             serde_json::from_value(json!({"target_url": "https://example.com/soak/base"})).unwrap();
-        let r = c.post_qurls().body(body).send().await.expect("setup create");
+        let r = c
+            .post_qurls()
+            .body(body)
+            .send()
+            .await
+            .expect("setup create");
         resources.push(r.into_inner().data.unwrap().resource_id.unwrap());
     }
     let before = sandbox.counters();
@@ -121,9 +135,12 @@ async fn soak_thirty_percent_faults_no_duplicates() {
             };
             let slot = Arc::new(Mutex::new(None));
             tokio::spawn(CALL_KEY.scope(slot.clone(), async move {
-                let ok = tokio::time::timeout(Duration::from_secs(30), run(&client, kind, n, &resource, None))
-                    .await
-                    .unwrap_or(false);
+                let ok = tokio::time::timeout(
+                    Duration::from_secs(30),
+                    run(&client, kind, n, &resource, None),
+                )
+                .await
+                .unwrap_or(false);
                 let key = slot.lock().unwrap().clone();
                 (kind, n, key, ok)
             }))
@@ -136,22 +153,46 @@ async fn soak_thirty_percent_faults_no_duplicates() {
 
     let keys: Vec<&String> = results.iter().filter_map(|r| r.2.as_ref()).collect();
     assert_eq!(keys.len(), CALLS, "every call made exactly one key");
-    assert_eq!(keys.iter().collect::<BTreeSet<_>>().len(), CALLS, "no two calls shared a key");
+    assert_eq!(
+        keys.iter().collect::<BTreeSet<_>>().len(),
+        CALLS,
+        "no two calls shared a key"
+    );
 
     let c = sandbox.counters();
     let call_keys: BTreeSet<&str> = keys.iter().map(|k| k.as_str()).collect();
-    let seen_keys: BTreeSet<&str> = c.attempts_by_key.keys().map(String::as_str).filter(|k| !before.attempts_by_key.contains_key(*k)).collect();
-    assert!(seen_keys.is_subset(&call_keys), "every attempt carried its call's key");
-    assert_eq!(c.unkeyed_creations, before.unkeyed_creations, "nothing mutating went out without a key");
+    let seen_keys: BTreeSet<&str> = c
+        .attempts_by_key
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !before.attempts_by_key.contains_key(*k))
+        .collect();
+    assert!(
+        seen_keys.is_subset(&call_keys),
+        "every attempt carried its call's key"
+    );
+    assert_eq!(
+        c.unkeyed_creations, before.unkeyed_creations,
+        "nothing mutating went out without a key"
+    );
     assert_eq!(c.duplicates(), 0, "no resource was created twice");
     let succeeded: Vec<_> = results.iter().filter(|r| r.3).collect();
     for (kind, n, key, _) in &succeeded {
         let key = key.as_ref().unwrap();
-        assert_eq!(c.creations_by_key.get(key), Some(&1), "call {n} ({kind:?}) succeeded: exactly one execution");
+        assert_eq!(
+            c.creations_by_key.get(key),
+            Some(&1),
+            "call {n} ({kind:?}) succeeded: exactly one execution"
+        );
     }
     let failed: Vec<_> = results.iter().filter(|r| !r.3).cloned().collect();
     let faults: u64 = c.faults.values().sum();
-    let attempts: u64 = c.attempts_by_key.iter().filter(|(k, _)| call_keys.contains(k.as_str())).map(|(_, v)| v).sum();
+    let attempts: u64 = c
+        .attempts_by_key
+        .iter()
+        .filter(|(k, _)| call_keys.contains(k.as_str()))
+        .map(|(_, v)| v)
+        .sum();
     println!(
         "soak: {CALLS} calls ({IN_FLIGHT} in flight) in {elapsed:.1?}: {} succeeded, {} failed after retries; \
          {attempts} attempts, {faults} faults {:?}, {} replays, {} in-flight 409s, {} duplicates",
@@ -171,18 +212,35 @@ async fn soak_thirty_percent_faults_no_duplicates() {
     tokio::time::sleep(Duration::from_millis(500)).await; // let delayed originals finish
     for (kind, n, key, _) in &failed {
         let owner = n % OWNERS;
-        let ok = run(&clients[owner], *kind, *n, &resources[owner], key.as_deref()).await;
+        let ok = run(
+            &clients[owner],
+            *kind,
+            *n,
+            &resources[owner],
+            key.as_deref(),
+        )
+        .await;
         assert!(ok, "call {n} completes when repeated with its key");
     }
     let after = sandbox.counters();
     assert_eq!(after.duplicates(), 0);
     for (_, _, key, _) in results.iter() {
-        assert_eq!(after.creations_by_key.get(key.as_ref().unwrap()), Some(&1), "every call executed exactly once in the end");
+        assert_eq!(
+            after.creations_by_key.get(key.as_ref().unwrap()),
+            Some(&1),
+            "every call executed exactly once in the end"
+        );
     }
     let per_kind: BTreeMap<String, usize> = results.iter().fold(BTreeMap::new(), |mut m, r| {
         *m.entry(format!("{:?}", r.0)).or_default() += 1;
         m
     });
-    println!("soak: kinds {per_kind:?}; {} failed calls completed by repeating their key", failed.len());
-    assert!(elapsed < Duration::from_secs(120), "bounded: took {elapsed:?}");
+    println!(
+        "soak: kinds {per_kind:?}; {} failed calls completed by repeating their key",
+        failed.len()
+    );
+    assert!(
+        elapsed < Duration::from_secs(120),
+        "bounded: took {elapsed:?}"
+    );
 }
