@@ -1,0 +1,493 @@
+//! Overhead of the qurl shim against raw reqwest (issue 6).
+//!
+//! Run with `cargo bench --bench overhead`. One run prints a table of
+//! sequential latency, throughput at 64 and 256 in flight, RSS after 10k and
+//! 100k calls, and the cost of making and validating an idempotency key.
+//!
+//! Defaults are sized for a small shared machine; scale with env vars:
+//!
+//! | variable                    | default | meaning                                   |
+//! |-----------------------------|---------|-------------------------------------------|
+//! | `QURL_BENCH_WARMUP`         | 200     | warm-up calls per client                  |
+//! | `QURL_BENCH_CALLS`          | 2000    | sequential calls per client               |
+//! | `QURL_BENCH_TPUT_CALLS`     | 10000   | calls per client per in-flight level      |
+//! | `QURL_BENCH_TPUT_REPS`      | 2       | interleaved repetitions (calls split)     |
+//! | `QURL_BENCH_MEM_CALLS`      | 100000  | calls of the memory phase (checkpoint 10%)|
+//! | `QURL_BENCH_MEM_INFLIGHT`   | 64      | calls in flight during the memory phase   |
+//! | `QURL_BENCH_KEY_OPS`        | 500000  | key make+validate ops per thread          |
+//! | `QURL_BENCH_SERVER_THREADS` | 1       | worker threads of the server runtime      |
+//! | `QURL_BENCH_CLIENT_THREADS` | 2       | worker threads of the client runtime      |
+
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::stream::{self, StreamExt};
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response, body::Incoming, server::conn::http1, service::service_fn};
+use hyper_util::rt::TokioIo;
+use qurl::IdempotencyKey;
+use qurl::types::{CreateQurlRequest, CreateQurlResponse};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use serde_json::json;
+
+const API_KEY: &str = "lv_live_bench_key_000000";
+const FIXED_KEY: &str = "0190a8f2-7c3e-7d4b-9a1e-0123456789ab";
+const RESPONSE: &str = r#"{"data":{"qurl_id":"q_0123456789a","resource_id":"r_abcdefghijk","qurl_link":"https://qurl.link/#at_x"},"meta":{"request_id":"req_1"}}"#;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+// ---------------------------------------------------------------- server
+
+async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    // Read the request body so keep-alive connections stay clean.
+    let _ = req.into_body().collect().await;
+    Ok(Response::builder()
+        .status(201)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(RESPONSE.as_bytes())))
+        .expect("static response"))
+}
+
+/// Start the loopback server on its own multi-thread runtime; returns its address.
+fn start_server(threads: usize) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("bench-server".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads.max(1))
+                .thread_name("bench-server-worker")
+                .enable_all()
+                .build()
+                .expect("server runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind loopback");
+                tx.send(listener.local_addr().expect("local addr"))
+                    .expect("send addr");
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(async move {
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service_fn(handle))
+                            .await;
+                    });
+                }
+            });
+        })
+        .expect("spawn server thread");
+    rx.recv().expect("server address")
+}
+
+// ---------------------------------------------------------------- clients
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Raw,
+    NoRetry,
+    Default,
+}
+
+const KINDS: [Kind; 3] = [Kind::Raw, Kind::NoRetry, Kind::Default];
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Raw => "raw reqwest",
+            Kind::NoRetry => "qurl retries off",
+            Kind::Default => "qurl defaults",
+        }
+    }
+    fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+struct Clients {
+    raw: reqwest::Client,
+    url: String,
+    no_retry: qurl::Client,
+    default: qurl::Client,
+    body: CreateQurlRequest,
+}
+
+impl Clients {
+    fn new(base: &str) -> Self {
+        let body: CreateQurlRequest = serde_json::from_value(
+            json!({"target_url": "https://example.com/x", "expires_in": "24h"}),
+        )
+        .expect("request body");
+        let raw = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("raw reqwest client");
+        let no_retry = qurl::Client::builder()
+            .api_key(API_KEY)
+            .base_url(base)
+            .retry_policy(qurl::RetryPolicy::none())
+            .build()
+            .expect("qurl client, retries off");
+        let default = qurl::Client::builder()
+            .api_key(API_KEY)
+            .base_url(base)
+            .retry_policy(qurl::RetryPolicy::default())
+            .build()
+            .expect("qurl client, defaults");
+        Clients {
+            raw,
+            url: format!("{base}/v1/qurls"),
+            no_retry,
+            default,
+            body,
+        }
+    }
+
+    async fn call(&self, kind: Kind) {
+        match kind {
+            Kind::Raw => {
+                let payload = serde_json::to_vec(&self.body).expect("serialize body");
+                let resp = self
+                    .raw
+                    .post(&self.url)
+                    .header(
+                        AUTHORIZATION,
+                        concat!("Bearer ", "lv_live_bench_key_000000"),
+                    )
+                    .header(CONTENT_TYPE, "application/json")
+                    .header(ACCEPT, "application/json")
+                    .header(USER_AGENT, "qurl-rust/0.1.0")
+                    .header("idempotency-key", FIXED_KEY)
+                    .body(payload)
+                    .send()
+                    .await
+                    .expect("raw send");
+                assert_eq!(resp.status().as_u16(), 201);
+                let bytes = resp.bytes().await.expect("raw body");
+                let parsed: CreateQurlResponse = serde_json::from_slice(&bytes).expect("raw parse");
+                black_box(parsed);
+            }
+            Kind::NoRetry | Kind::Default => {
+                let client = if matches!(kind, Kind::NoRetry) {
+                    &self.no_retry
+                } else {
+                    &self.default
+                };
+                let out = client
+                    .post_qurls()
+                    .body(self.body.clone())
+                    .send()
+                    .await
+                    .expect("qurl send");
+                black_box(out);
+            }
+        }
+    }
+
+    /// `total` calls of one client with `inflight` concurrent; returns elapsed.
+    async fn run_concurrent(&self, kind: Kind, total: usize, inflight: usize) -> Duration {
+        let start = Instant::now();
+        stream::iter(0..total)
+            .map(|_| self.call(kind))
+            .buffer_unordered(inflight)
+            .for_each(|()| async {})
+            .await;
+        start.elapsed()
+    }
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// (VmRSS, VmHWM) in KiB from /proc/self/status.
+fn rss_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "MET" } else { "MISSED" }
+}
+
+fn key_op() {
+    let key = IdempotencyKey::new();
+    let s = String::from(key);
+    let again = IdempotencyKey::try_from(s.as_str()).expect("valid key");
+    black_box(again);
+}
+
+/// Runs `ops` key ops on each of `threads` threads at once; ns/op per thread (mean).
+fn key_bench(threads: usize, ops: usize) -> f64 {
+    let barrier = Barrier::new(threads);
+    let per_thread: Vec<f64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..ops {
+                        key_op();
+                    }
+                    start.elapsed().as_nanos() as f64 / ops as f64
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("key thread"))
+            .collect()
+    });
+    per_thread.iter().sum::<f64>() / per_thread.len() as f64
+}
+
+// ---------------------------------------------------------------- main
+
+fn main() {
+    let warmup = env_usize("QURL_BENCH_WARMUP", 200);
+    let calls = env_usize("QURL_BENCH_CALLS", 2000).max(1);
+    let tput_calls = env_usize("QURL_BENCH_TPUT_CALLS", 10_000).max(1);
+    let tput_reps = env_usize("QURL_BENCH_TPUT_REPS", 2).max(1);
+    let mem_calls = env_usize("QURL_BENCH_MEM_CALLS", 100_000).max(10);
+    let mem_inflight = env_usize("QURL_BENCH_MEM_INFLIGHT", 64).max(1);
+    let key_ops = env_usize("QURL_BENCH_KEY_OPS", 500_000).max(1);
+    let server_threads = env_usize("QURL_BENCH_SERVER_THREADS", 1);
+    let client_threads = env_usize("QURL_BENCH_CLIENT_THREADS", 2);
+    let mem_checkpoint = (mem_calls / 10).max(1);
+
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("qurl overhead bench (issue 6)");
+    println!(
+        "machine: {cores} cores visible; server runtime {server_threads} worker(s), client runtime {client_threads} worker(s); tracing: no subscriber"
+    );
+    println!(
+        "sizes: warmup {warmup}/client, sequential {calls}/client, throughput {tput_calls}/client/level in {tput_reps} reps, memory {mem_calls} calls @ {mem_inflight} in flight, key ops {key_ops}/thread"
+    );
+
+    let addr = start_server(server_threads);
+    let base = format!("http://{addr}");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(client_threads.max(1))
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let clients = Clients::new(&base);
+    let bench_start = Instant::now();
+
+    // ---- warm-up (opens connections, fills caches)
+    rt.block_on(async {
+        for _ in 0..warmup {
+            for k in KINDS {
+                clients.call(k).await;
+            }
+        }
+    });
+
+    // ---- memory: run first so VmHWM belongs to this phase, not to 256-in-flight.
+    let (rss_start, hwm_start) = rss_kib();
+    let (rss_10k, hwm_10k, rss_end, hwm_end) = rt.block_on(async {
+        clients
+            .run_concurrent(Kind::Default, mem_checkpoint, mem_inflight)
+            .await;
+        let (r1, h1) = rss_kib();
+        clients
+            .run_concurrent(Kind::Default, mem_calls - mem_checkpoint, mem_inflight)
+            .await;
+        let (r2, h2) = rss_kib();
+        (r1, h1, r2, h2)
+    });
+
+    // ---- sequential latency, interleaved in rounds (rotating order)
+    let mut lat: [Vec<Duration>; 3] = std::array::from_fn(|_| Vec::with_capacity(calls));
+    rt.block_on(async {
+        for round in 0..calls {
+            for j in 0..3 {
+                let k = KINDS[(round + j) % 3];
+                let t = Instant::now();
+                clients.call(k).await;
+                lat[k.idx()].push(t.elapsed());
+            }
+        }
+    });
+    for v in &mut lat {
+        v.sort_unstable();
+    }
+    let med: Vec<Duration> = lat.iter().map(|v| percentile(v, 0.5)).collect();
+    let p99: Vec<Duration> = lat.iter().map(|v| percentile(v, 0.99)).collect();
+
+    // ---- throughput at 64 and 256 in flight, interleaved in reps
+    let levels = [64usize, 256];
+    let mut tput = [[0f64; 3]; 2];
+    for (li, &inflight) in levels.iter().enumerate() {
+        let per_rep = (tput_calls / tput_reps).max(1);
+        let mut elapsed = [Duration::ZERO; 3];
+        rt.block_on(async {
+            // a short warm-up at this level opens the extra connections
+            for k in KINDS {
+                clients.run_concurrent(k, inflight * 2, inflight).await;
+            }
+            for rep in 0..tput_reps {
+                for j in 0..3 {
+                    let k = KINDS[(rep + j) % 3];
+                    elapsed[k.idx()] += clients.run_concurrent(k, per_rep, inflight).await;
+                }
+            }
+        });
+        for k in KINDS {
+            tput[li][k.idx()] = (per_rep * tput_reps) as f64 / elapsed[k.idx()].as_secs_f64();
+        }
+    }
+    let http_elapsed = bench_start.elapsed();
+
+    // ---- key cost
+    for _ in 0..key_ops / 10 {
+        key_op();
+    }
+    let t = Instant::now();
+    for _ in 0..key_ops {
+        black_box(IdempotencyKey::new());
+    }
+    let new_only = t.elapsed().as_nanos() as f64 / key_ops as f64;
+    let sample = IdempotencyKey::new().to_string();
+    let t = Instant::now();
+    for _ in 0..key_ops {
+        black_box(IdempotencyKey::try_from(black_box(sample.as_str())).is_ok());
+    }
+    let validate_only = t.elapsed().as_nanos() as f64 / key_ops as f64;
+    let key1 = key_bench(1, key_ops);
+    let key2 = key_bench(2, key_ops);
+
+    // ---- report
+    let r = |k: Kind, v: &[f64]| v[k.idx()] / v[Kind::Raw.idx()];
+    let med_us: Vec<f64> = med.iter().map(|d| us(*d)).collect();
+    let p99_us: Vec<f64> = p99.iter().map(|d| us(*d)).collect();
+
+    println!();
+    println!("== sequential latency ({calls} calls per client, interleaved) ==");
+    println!(
+        "{:<18} {:>11} {:>11} {:>13} {:>11}",
+        "client", "median µs", "p99 µs", "median ratio", "p99 ratio"
+    );
+    for k in KINDS {
+        println!(
+            "{:<18} {:>11.1} {:>11.1} {:>13.3} {:>11.3}",
+            k.name(),
+            med_us[k.idx()],
+            p99_us[k.idx()],
+            r(k, &med_us),
+            r(k, &p99_us)
+        );
+    }
+
+    println!();
+    println!("== throughput ({tput_calls} calls per client per level) ==");
+    println!(
+        "{:<18} {:>12} {:>9} {:>12} {:>9}",
+        "client", "64: calls/s", "ratio", "256: calls/s", "ratio"
+    );
+    for k in KINDS {
+        println!(
+            "{:<18} {:>12.0} {:>9.3} {:>12.0} {:>9.3}",
+            k.name(),
+            tput[0][k.idx()],
+            r(k, &tput[0]),
+            tput[1][k.idx()],
+            r(k, &tput[1])
+        );
+    }
+
+    println!();
+    println!("== memory (qurl defaults, {mem_inflight} in flight) ==");
+    println!("{:<24} {:>10} {:>10}", "point", "VmRSS MiB", "VmHWM MiB");
+    println!(
+        "{:<24} {:>10.1} {:>10.1}",
+        "after warm-up",
+        mib(rss_start),
+        mib(hwm_start)
+    );
+    println!(
+        "{:<24} {:>10.1} {:>10.1}",
+        format!("after {mem_checkpoint} calls"),
+        mib(rss_10k),
+        mib(hwm_10k)
+    );
+    println!(
+        "{:<24} {:>10.1} {:>10.1}",
+        format!("after {mem_calls} calls"),
+        mib(rss_end),
+        mib(hwm_end)
+    );
+    let rss_growth = mib(rss_end) - mib(rss_10k);
+    let hwm_growth = mib(hwm_end) - mib(hwm_10k);
+    println!(
+        "growth {mem_checkpoint} -> {mem_calls}: VmRSS {rss_growth:+.2} MiB, VmHWM {hwm_growth:+.2} MiB"
+    );
+
+    println!();
+    println!("== idempotency key: new() + try_from(&str) ==");
+    println!("new() only, 1 thread          {new_only:>8.1} ns/op");
+    println!("try_from() only, 1 thread     {validate_only:>8.1} ns/op");
+    println!("new()+try_from(), 1 thread    {key1:>8.1} ns/op");
+    println!(
+        "new()+try_from(), 2 threads   {key2:>8.1} ns/op per thread ({:.2}x the 1-thread cost; ~1.0 = scales, ~2.0 = serialised)",
+        key2 / key1
+    );
+
+    let seq_ratio = r(Kind::Default, &med_us);
+    let t64 = r(Kind::Default, &tput[0]);
+    let t256 = r(Kind::Default, &tput[1]);
+    let rss_ok = rss_growth.abs() <= 5.0 && hwm_growth <= 5.0;
+    println!();
+    println!("== targets (qurl defaults vs raw) ==");
+    println!(
+        "sequential median ratio  {seq_ratio:>6.3}  target <= 1.03   {}",
+        verdict(seq_ratio <= 1.03)
+    );
+    println!(
+        "throughput ratio @64     {t64:>6.3}  target >= 0.97   {}",
+        verdict(t64 >= 0.97)
+    );
+    println!(
+        "throughput ratio @256    {t256:>6.3}  target >= 0.97   {}",
+        verdict(t256 >= 0.97)
+    );
+    println!(
+        "RSS growth {mem_checkpoint}->{mem_calls} {rss_growth:>+6.2} MiB  target within 5 MB   {}",
+        verdict(rss_ok)
+    );
+    println!("(HTTP phases took {:.1} s)", http_elapsed.as_secs_f64());
+}
