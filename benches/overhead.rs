@@ -99,9 +99,13 @@ enum Kind {
     Raw,
     NoRetry,
     Default,
+    /// Raw reqwest with the same per-request timeout qurl always sets: shows
+    /// how much of the gap is the timeout's timer, not the shim.
+    RawTimeout,
 }
 
-const KINDS: [Kind; 3] = [Kind::Raw, Kind::NoRetry, Kind::Default];
+const N_KINDS: usize = 4;
+const KINDS: [Kind; N_KINDS] = [Kind::Raw, Kind::NoRetry, Kind::Default, Kind::RawTimeout];
 
 impl Kind {
     fn name(self) -> &'static str {
@@ -109,6 +113,7 @@ impl Kind {
             Kind::Raw => "raw reqwest",
             Kind::NoRetry => "qurl retries off",
             Kind::Default => "qurl defaults",
+            Kind::RawTimeout => "raw + 30 s timeout",
         }
     }
     fn idx(self) -> usize {
@@ -157,11 +162,13 @@ impl Clients {
 
     async fn call(&self, kind: Kind) {
         match kind {
-            Kind::Raw => {
+            Kind::Raw | Kind::RawTimeout => {
                 let payload = serde_json::to_vec(&self.body).expect("serialize body");
-                let resp = self
-                    .raw
-                    .post(&self.url)
+                let mut req = self.raw.post(&self.url);
+                if matches!(kind, Kind::RawTimeout) {
+                    req = req.timeout(Duration::from_secs(30));
+                }
+                let resp = req
                     .header(
                         AUTHORIZATION,
                         concat!("Bearer ", "lv_live_bench_key_000000"),
@@ -332,11 +339,11 @@ fn main() {
     });
 
     // ---- sequential latency, interleaved in rounds (rotating order)
-    let mut lat: [Vec<Duration>; 3] = std::array::from_fn(|_| Vec::with_capacity(calls));
+    let mut lat: [Vec<Duration>; N_KINDS] = std::array::from_fn(|_| Vec::with_capacity(calls));
     rt.block_on(async {
         for round in 0..calls {
-            for j in 0..3 {
-                let k = KINDS[(round + j) % 3];
+            for j in 0..N_KINDS {
+                let k = KINDS[(round + j) % N_KINDS];
                 let t = Instant::now();
                 clients.call(k).await;
                 lat[k.idx()].push(t.elapsed());
@@ -351,18 +358,18 @@ fn main() {
 
     // ---- throughput at 64 and 256 in flight, interleaved in reps
     let levels = [64usize, 256];
-    let mut tput = [[0f64; 3]; 2];
+    let mut tput = [[0f64; N_KINDS]; 2];
     for (li, &inflight) in levels.iter().enumerate() {
         let per_rep = (tput_calls / tput_reps).max(1);
-        let mut elapsed = [Duration::ZERO; 3];
+        let mut elapsed = [Duration::ZERO; N_KINDS];
         rt.block_on(async {
             // a short warm-up at this level opens the extra connections
             for k in KINDS {
                 clients.run_concurrent(k, inflight * 2, inflight).await;
             }
             for rep in 0..tput_reps {
-                for j in 0..3 {
-                    let k = KINDS[(rep + j) % 3];
+                for j in 0..N_KINDS {
+                    let k = KINDS[(rep + j) % N_KINDS];
                     elapsed[k.idx()] += clients.run_concurrent(k, per_rep, inflight).await;
                 }
             }

@@ -31,9 +31,18 @@ pub const GENERIC_RULE: KeyRule = KeyRule {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    /// A fresh UUIDv7 key (lower-case, hyphenated; sorts by creation time).
+    /// A fresh UUIDv7 key (lower-case, hyphenated; sorts by creation time
+    /// within a thread).
     pub fn new() -> Self {
-        Self(uuid::Uuid::now_v7().hyphenated().to_string())
+        // A context per thread: uuid's shared one is a global mutex that
+        // serialises concurrent callers. Uniqueness across threads comes from
+        // the random counter seed and the 32 random bits of each key.
+        thread_local! {
+            static V7: uuid::ContextV7 = const { uuid::ContextV7::new() };
+        }
+        let id = V7.with(|ctx| uuid::Uuid::new_v7(uuid::Timestamp::now(ctx)));
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        Self(id.hyphenated().encode_lower(&mut buf).to_owned())
     }
 
     /// The key as sent on the wire.

@@ -157,7 +157,12 @@ async fn retry_loop(
     let mut pending = request;
     let mut number: u32 = 1;
     loop {
-        let spare = pending.try_clone();
+        // Clone only while another attempt is possible (the clone is the retry).
+        let spare = if number <= policy.max_retries {
+            pending.try_clone()
+        } else {
+            None
+        };
         let mut this = pending;
         if let Some(deadline) = deadline {
             // The attempt may not outlive the call's deadline.
@@ -166,26 +171,25 @@ async fn retry_loop(
             *this.timeout_mut() = Some(timeout.max(Duration::from_millis(1)));
         }
         let outcome = attempt(client, this, state.max_body_bytes).await;
-        let described = outcome.describe();
         let Some(reason) = classify(&outcome, policy) else {
             if outcome.status().is_some_and(|s| s.is_success()) {
                 state.budget.refund(policy.success_refund);
             }
-            tracing::debug!(attempt = number, outcome = %described, decision = "done");
+            tracing::debug!(attempt = number, outcome = %outcome, decision = "done");
             return outcome.into_result();
         };
         let stop = |why: &str, outcome: Outcome| {
-            tracing::info!(attempt = number, outcome = %described, reason = reason.as_str(), decision = "give-up", why);
+            tracing::info!(attempt = number, outcome = %outcome, reason = reason.as_str(), decision = "give-up", why);
             outcome.into_result()
         };
         if reason.may_have_reached_server() && !replay_safe {
             return stop("not safe to replay: mutating call without a key", outcome);
         }
-        let Some(next) = spare else {
-            return stop("request body cannot be replayed (streaming)", outcome);
-        };
         let Some(backoff_delay) = backoff.next() else {
             return stop("retries exhausted", outcome);
+        };
+        let Some(next) = spare else {
+            return stop("request body cannot be replayed (streaming)", outcome);
         };
         let (delay, source) = match outcome.headers().and_then(server_delay) {
             Some((d, _)) if d > policy.max_server_delay => {
@@ -209,7 +213,7 @@ async fn retry_loop(
         }
         tracing::info!(
             attempt = number,
-            outcome = %described,
+            outcome = %outcome,
             reason = reason.as_str(),
             decision = "retry",
             delay_ms = delay.as_millis() as u64,

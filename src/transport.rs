@@ -41,18 +41,6 @@ impl Outcome {
         }
     }
 
-    /// Short description for the attempt event.
-    pub(crate) fn describe(&self) -> String {
-        match self {
-            Outcome::Transport(e) if e.is_connect() => "connect error".into(),
-            Outcome::Transport(e) if e.is_timeout() => "timed out".into(),
-            Outcome::Transport(_) => "connection closed before a response".into(),
-            Outcome::Response { status, .. } => format!("status {}", status.as_u16()),
-            Outcome::BodyCut(_) => "body cut off".into(),
-            Outcome::TooLarge { cap, .. } => format!("body over the {cap}-byte cap"),
-        }
-    }
-
     /// Hand the outcome back to the generated code as the reqwest result it expects.
     pub(crate) fn into_result(self) -> reqwest::Result<Response> {
         match self {
@@ -81,6 +69,20 @@ impl Outcome {
                     reqwest::Body::wrap_stream(stream),
                 ))
             }
+        }
+    }
+}
+
+/// Short description for the attempt event (formatted only if a subscriber asks).
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Transport(e) if e.is_connect() => f.write_str("connect error"),
+            Outcome::Transport(e) if e.is_timeout() => f.write_str("timed out"),
+            Outcome::Transport(_) => f.write_str("connection closed before a response"),
+            Outcome::Response { status, .. } => write!(f, "status {}", status.as_u16()),
+            Outcome::BodyCut(_) => f.write_str("body cut off"),
+            Outcome::TooLarge { cap, .. } => write!(f, "body over the {cap}-byte cap"),
         }
     }
 }
