@@ -5,6 +5,7 @@ mod client_builder;
 mod generated;
 mod idempotency;
 pub mod manifest;
+mod problem;
 mod replay;
 mod retry;
 mod secret;
@@ -19,6 +20,7 @@ pub use client_builder::{
 };
 pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder, types};
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, IdempotencyKey, KeyError};
+pub use problem::{Problem, ProblemDetails};
 pub use replay::WasReplayed;
 pub use retry::{RetryBudget, RetryPolicy, Sleeper, parse_rate_limit_reset, parse_retry_after};
 pub use shim::ClientState;

@@ -108,8 +108,10 @@ pub(crate) async fn attempt(client: &reqwest::Client, request: Request, cap: usi
     };
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
+    // Headers are moved out, not cloned, whenever the response is spent.
+    let take_headers = |r: &mut Response| std::mem::take(r.headers_mut());
     if response.content_length().is_some_and(|n| n > cap as u64) {
+        let headers = take_headers(&mut response);
         return Outcome::TooLarge {
             status,
             headers,
@@ -121,6 +123,7 @@ pub(crate) async fn attempt(client: &reqwest::Client, request: Request, cap: usi
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > cap {
+                    let headers = take_headers(&mut response);
                     return Outcome::TooLarge {
                         status,
                         headers,
@@ -133,10 +136,17 @@ pub(crate) async fn attempt(client: &reqwest::Client, request: Request, cap: usi
             Err(e) => return Outcome::BodyCut(e),
         }
     }
+    let mut headers = take_headers(&mut response);
+    let mut body = body.freeze();
+    if status.is_client_error() || status.is_server_error() {
+        body = crate::problem::normalise_error_body(status, body);
+        // The rebuilt response must announce the rewritten length.
+        headers.insert(reqwest::header::CONTENT_LENGTH, body.len().into());
+    }
     Outcome::Response {
         status,
         version,
         headers,
-        body: body.freeze(),
+        body,
     }
 }

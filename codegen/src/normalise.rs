@@ -330,10 +330,36 @@ fn normalise_responses(
     if typed_success {
         responses.retain(|s, r| !is_success(s) || r.get("content").is_some());
     }
+    add_error_ranges(responses, components);
     for success in [true, false] {
         unify_schemas(responses, success, new_schemas, method);
     }
     Ok(())
+}
+
+/// Undocumented 4xx/5xx statuses (a 503 from a proxy, a 429 the spec forgot)
+/// decode as the operation's error type instead of an untyped response.
+/// Ranges, not `default`: progenitor counts `default` as a success too.
+fn add_error_ranges(responses: &mut Map<String, Value>, components: &Value) {
+    let fallback = responses
+        .iter()
+        .filter(|(s, _)| s.starts_with('4') || s.starts_with('5'))
+        .find_map(|(_, r)| json_schema(r).cloned())
+        .or_else(|| {
+            components
+                .pointer("/schemas/ErrorEnvelope")
+                .map(|_| json!({"$ref": "#/components/schemas/ErrorEnvelope"}))
+        });
+    let Some(schema) = fallback else { return };
+    for range in ["4XX", "5XX"] {
+        let covered = responses.keys().any(|k| k.eq_ignore_ascii_case(range));
+        if !covered {
+            responses.insert(
+                range.to_owned(),
+                json!({"description": "Any other error status.", "content": {"application/json": {"schema": schema}}}),
+            );
+        }
+    }
 }
 
 /// Several distinct schemas in one set (success or error) become one `anyOf`
