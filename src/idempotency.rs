@@ -253,6 +253,28 @@ mod tests {
         assert_ne!(k, IdempotencyKey::new());
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        /// The validator accepts exactly the keys the rule describes.
+        #[test]
+        fn accepts_exactly_the_rule(key in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..300),
+            "[ -~]{0,300}".prop_map(String::into_bytes),
+        ], min in 1u64..40) {
+            let rule = KeyRule { min_len: min, max_len: 256 };
+            let expected = !key.is_empty()
+                && key.iter().all(|b| (0x20..=0x7e).contains(b))
+                && key[0] != b' '
+                && key[key.len() - 1] != b' '
+                && (key.len() as u64) >= min
+                && key.len() <= 256;
+            prop_assert_eq!(validate(&key, rule).is_ok(), expected);
+        }
+    }
+
     #[test]
     fn every_rule_is_enforced() {
         let api_keys = KeyRule {

@@ -108,7 +108,7 @@ fn fill_required(status: StatusCode, error: &mut Map<String, Value>) -> bool {
         ("status", json!(status.as_u16()), Value::is_u64),
         ("title", json!(reason(status)), Value::is_string),
         ("type", json!("about:blank"), Value::is_string),
-        ("code", json!("unknown"), Value::is_string),
+        ("code", json!("unknown"), |v| v.as_str().is_some_and(|s| !s.is_empty())),
     ];
     for (key, value, ok) in required {
         if !error.get(key).is_some_and(ok) {
@@ -132,9 +132,19 @@ fn fill_required(status: StatusCode, error: &mut Map<String, Value>) -> bool {
             changed = true;
         }
     }
-    if error.get("invalid_fields").is_some_and(|v| !v.is_object()) {
-        error.remove("invalid_fields");
-        changed = true;
+    match error.get_mut("invalid_fields") {
+        Some(Value::Object(fields)) => {
+            // Field messages must be strings to decode; keep others readable.
+            for v in fields.values_mut().filter(|v| !v.is_string()) {
+                *v = Value::String(v.to_string());
+                changed = true;
+            }
+        }
+        Some(_) => {
+            error.remove("invalid_fields");
+            changed = true;
+        }
+        None => {}
     }
     changed
 }
@@ -257,6 +267,49 @@ mod tests {
             Bytes::from(body.to_owned()),
         );
         serde_json::from_slice(&out).unwrap()
+    }
+
+    use proptest::prelude::*;
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..200),
+            "[ -~]{0,120}".prop_map(String::into_bytes),
+            // JSON-ish bodies built from problem fields in odd shapes.
+            (
+                proptest::option::of(prop_oneof![Just("{}".to_owned()), Just("\"x\"".to_owned()), Just("7".to_owned()), Just("{\"code\":\"c\",\"message\":\"m\"}".to_owned())]),
+                proptest::option::of("[a-z_]{0,12}"),
+                proptest::option::of(any::<i32>()),
+                proptest::option::of(prop_oneof![Just("{}".to_owned()), Just("[]".to_owned()), Just("{\"request_id\":1}".to_owned())]),
+            )
+                .prop_map(|(error, code, status, meta)| {
+                    let mut parts = Vec::new();
+                    if let Some(e) = error { parts.push(format!("\"error\":{e}")); }
+                    if let Some(c) = code { parts.push(format!("\"code\":\"{c}\"")); }
+                    if let Some(s) = status { parts.push(format!("\"status\":{s}")); }
+                    if let Some(m) = meta { parts.push(format!("\"meta\":{m}")); }
+                    format!("{{{}}}", parts.join(",")).into_bytes()
+                }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        /// Any error body becomes one the generated envelope type decodes,
+        /// keeping the real status; nothing panics.
+        #[test]
+        fn every_error_body_decodes_as_the_envelope(status in 400u16..600, raw in body()) {
+            let status = StatusCode::from_u16(status).unwrap();
+            let out = normalise_error_body(status, Bytes::from(raw));
+            let v: Value = serde_json::from_slice(&out).expect("JSON out");
+            if v.get("data").is_some() && v.get("error").is_none() {
+                return Ok(()); // success-shaped (batch) bodies pass through
+            }
+            let typed: crate::types::ErrorEnvelope = serde_json::from_value(v).expect("decodes");
+            let error = typed.error.expect("error present");
+            prop_assert!(!error.code.is_empty());
+        }
     }
 
     #[test]

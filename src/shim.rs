@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::generated::Client;
 use crate::idempotency::{GENERIC_RULE, IDEMPOTENCY_KEY_HEADER, KeySource, validate};
-use crate::retry::{Reason, RetryBudget, RetryPolicy, classify, server_delay};
+use crate::retry::{Reason, RetryBudget, RetryPolicy, classify, next_delay};
 use crate::secret::ApiKey;
 use crate::transport::{Outcome, attempt};
 
@@ -191,12 +191,8 @@ async fn retry_loop(
         let Some(next) = spare else {
             return stop("request body cannot be replayed (streaming)", outcome);
         };
-        let (delay, source) = match outcome.headers().and_then(server_delay) {
-            Some((d, _)) if d > policy.max_server_delay => {
-                return stop("server asked to wait longer than max_server_delay", outcome);
-            }
-            Some((d, source)) => (d, source.as_str()),
-            None => (backoff_delay, "backoff"),
+        let Ok((delay, source)) = next_delay(outcome.headers(), backoff_delay, policy.max_server_delay) else {
+            return stop("server asked to wait longer than max_server_delay", outcome);
         };
         if let Some(deadline) = deadline
             && Instant::now() + delay >= deadline

@@ -70,6 +70,21 @@ pub(crate) fn server_delay(headers: &HeaderMap) -> Option<(Duration, DelaySource
         })
 }
 
+/// The wait before the next attempt and where it came from: the server's
+/// request if it made one, else the backoff delay. `Err(asked)` when the
+/// server asked for longer than `ceiling`: the loop then stops instead.
+pub(crate) fn next_delay(
+    headers: Option<&HeaderMap>,
+    backoff: Duration,
+    ceiling: Duration,
+) -> Result<(Duration, &'static str), Duration> {
+    match headers.and_then(server_delay) {
+        Some((d, _)) if d > ceiling => Err(d),
+        Some((d, source)) => Ok((d, source.as_str())),
+        None => Ok((backoff, "backoff")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +106,77 @@ mod tests {
         assert!(d <= Duration::from_secs(120) && d >= Duration::from_secs(119));
         let past = httpdate::fmt_http_date(now - Duration::from_secs(120));
         assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+    }
+
+    use proptest::prelude::*;
+
+    fn headers(retry_after: &[String], reset: &[String]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in retry_after {
+            if let Ok(v) = v.parse() {
+                h.append("retry-after", v);
+            }
+        }
+        for v in reset {
+            if let Ok(v) = v.parse() {
+                h.append("ratelimit-reset", v);
+            }
+        }
+        h
+    }
+
+    fn header_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            "[ -~]{0,40}",
+            (0u64..4_000_000_000).prop_map(|s| httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(s))),
+            Just("99999999999999999999999999".to_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        /// Whatever the server sends, parsing never panics and the loop
+        /// never waits longer than the ceiling or the backoff delay.
+        #[test]
+        fn never_panics_and_never_waits_unbounded(
+            ra in proptest::collection::vec(header_value(), 0..4),
+            reset in proptest::collection::vec(header_value(), 0..3),
+            backoff_ms in 0u64..10_000,
+            ceiling_s in 0u64..120,
+        ) {
+            let now = SystemTime::now();
+            for v in ra.iter().chain(&reset) {
+                let _ = parse_retry_after(v, now);
+                let _ = parse_rate_limit_reset(v, now);
+            }
+            let backoff = Duration::from_millis(backoff_ms);
+            let ceiling = Duration::from_secs(ceiling_s);
+            match next_delay(Some(&headers(&ra, &reset)), backoff, ceiling) {
+                Ok((d, source)) => prop_assert!(d <= ceiling.max(backoff), "{d:?} from {source}"),
+                Err(asked) => prop_assert!(asked > ceiling),
+            }
+        }
+
+        #[test]
+        fn whole_seconds_are_exact(n in 0u64..u64::MAX) {
+            prop_assert_eq!(parse_retry_after(&n.to_string(), SystemTime::now()), Some(Duration::from_secs(n)));
+        }
+    }
+
+    #[test]
+    fn the_first_valid_retry_after_wins_and_negative_falls_back_to_backoff() {
+        let h = headers(&["soon".into(), "-3".into(), "2".into(), "9".into()], &[]);
+        assert_eq!(next_delay(Some(&h), Duration::from_millis(500), Duration::from_secs(60)), Ok((Duration::from_secs(2), "retry-after")));
+        let h = headers(&["-3".into()], &[]);
+        assert_eq!(next_delay(Some(&h), Duration::from_millis(500), Duration::from_secs(60)), Ok((Duration::from_millis(500), "backoff")));
+        let h = headers(&["3600".into()], &[]);
+        assert_eq!(next_delay(Some(&h), Duration::from_millis(500), Duration::from_secs(60)), Err(Duration::from_secs(3600)));
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(50));
+        let h = headers(&[past], &[]);
+        assert_eq!(next_delay(Some(&h), Duration::from_millis(500), Duration::from_secs(60)), Ok((Duration::ZERO, "retry-after")));
     }
 
     #[test]

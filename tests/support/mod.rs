@@ -224,6 +224,10 @@ pub struct RawServer {
 pub enum RawStep {
     Drop,
     Answer(String),
+    /// Write these exact bytes as the response, then close.
+    AnswerRaw(String),
+    /// Read the request, then hold the connection open without answering.
+    Silent(Duration),
 }
 
 pub async fn raw_server(steps: Vec<RawStep>) -> RawServer {
@@ -269,6 +273,14 @@ pub async fn raw_server(steps: Vec<RawStep>) -> RawServer {
                 .push(String::from_utf8_lossy(&buf).into_owned());
             match step {
                 RawStep::Drop => drop(sock),
+                RawStep::AnswerRaw(text) => {
+                    let _ = sock.write_all(text.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                }
+                RawStep::Silent(hold) => {
+                    tokio::time::sleep(hold).await;
+                    drop(sock);
+                }
                 RawStep::Answer(body) => {
                     let resp = format!(
                         "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
