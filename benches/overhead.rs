@@ -162,45 +162,50 @@ impl Clients {
 
     async fn call(&self, kind: Kind) {
         match kind {
-            Kind::Raw | Kind::RawTimeout => {
-                let payload = serde_json::to_vec(&self.body).expect("serialize body");
-                let mut req = self.raw.post(&self.url);
-                if matches!(kind, Kind::RawTimeout) {
-                    req = req.timeout(Duration::from_secs(30));
-                }
-                let resp = req
-                    .header(
-                        AUTHORIZATION,
-                        concat!("Bearer ", "lv_live_bench_key_000000"),
-                    )
-                    .header(CONTENT_TYPE, "application/json")
-                    .header(ACCEPT, "application/json")
-                    .header(USER_AGENT, "qurl-rust/0.1.0")
-                    .header("idempotency-key", FIXED_KEY)
-                    .body(payload)
-                    .send()
-                    .await
-                    .expect("raw send");
-                assert_eq!(resp.status().as_u16(), 201);
-                let bytes = resp.bytes().await.expect("raw body");
-                let parsed: CreateQurlResponse = serde_json::from_slice(&bytes).expect("raw parse");
-                black_box(parsed);
-            }
-            Kind::NoRetry | Kind::Default => {
-                let client = if matches!(kind, Kind::NoRetry) {
-                    &self.no_retry
-                } else {
-                    &self.default
-                };
-                let out = client
-                    .post_qurls()
-                    .body(self.body.clone())
-                    .send()
-                    .await
-                    .expect("qurl send");
-                black_box(out);
-            }
+            Kind::Raw => self.call_raw(None).await,
+            Kind::RawTimeout => self.call_raw(Some(Duration::from_secs(30))).await,
+            Kind::NoRetry => self.call_qurl(&self.no_retry).await,
+            Kind::Default => self.call_qurl(&self.default).await,
         }
+    }
+
+    // Separate functions so a callgrind profile (instructions, repeatable)
+    // attributes the client-side cost of each kind of call.
+    #[inline(never)]
+    async fn call_raw(&self, timeout: Option<Duration>) {
+        let payload = serde_json::to_vec(&self.body).expect("serialize body");
+        let mut req = self.raw.post(&self.url);
+        if let Some(t) = timeout {
+            req = req.timeout(t);
+        }
+        let resp = req
+            .header(
+                AUTHORIZATION,
+                concat!("Bearer ", "lv_live_bench_key_000000"),
+            )
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .header(USER_AGENT, "qurl-rust/0.1.0")
+            .header("idempotency-key", FIXED_KEY)
+            .body(payload)
+            .send()
+            .await
+            .expect("raw send");
+        assert_eq!(resp.status().as_u16(), 201);
+        let bytes = resp.bytes().await.expect("raw body");
+        let parsed: CreateQurlResponse = serde_json::from_slice(&bytes).expect("raw parse");
+        black_box(parsed);
+    }
+
+    #[inline(never)]
+    async fn call_qurl(&self, client: &qurl::Client) {
+        let out = client
+            .post_qurls()
+            .body(self.body.clone())
+            .send()
+            .await
+            .expect("qurl send");
+        black_box(out);
     }
 
     /// `total` calls of one client with `inflight` concurrent; returns elapsed.

@@ -108,7 +108,9 @@ fn fill_required(status: StatusCode, error: &mut Map<String, Value>) -> bool {
         ("status", json!(status.as_u16()), Value::is_u64),
         ("title", json!(reason(status)), Value::is_string),
         ("type", json!("about:blank"), Value::is_string),
-        ("code", json!("unknown"), |v| v.as_str().is_some_and(|s| !s.is_empty())),
+        ("code", json!("unknown"), |v| {
+            v.as_str().is_some_and(|s| !s.is_empty())
+        }),
     ];
     for (key, value, ok) in required {
         if !error.get(key).is_some_and(ok) {
@@ -277,17 +279,34 @@ mod tests {
             "[ -~]{0,120}".prop_map(String::into_bytes),
             // JSON-ish bodies built from problem fields in odd shapes.
             (
-                proptest::option::of(prop_oneof![Just("{}".to_owned()), Just("\"x\"".to_owned()), Just("7".to_owned()), Just("{\"code\":\"c\",\"message\":\"m\"}".to_owned())]),
+                proptest::option::of(prop_oneof![
+                    Just("{}".to_owned()),
+                    Just("\"x\"".to_owned()),
+                    Just("7".to_owned()),
+                    Just("{\"code\":\"c\",\"message\":\"m\"}".to_owned())
+                ]),
                 proptest::option::of("[a-z_]{0,12}"),
                 proptest::option::of(any::<i32>()),
-                proptest::option::of(prop_oneof![Just("{}".to_owned()), Just("[]".to_owned()), Just("{\"request_id\":1}".to_owned())]),
+                proptest::option::of(prop_oneof![
+                    Just("{}".to_owned()),
+                    Just("[]".to_owned()),
+                    Just("{\"request_id\":1}".to_owned())
+                ]),
             )
                 .prop_map(|(error, code, status, meta)| {
                     let mut parts = Vec::new();
-                    if let Some(e) = error { parts.push(format!("\"error\":{e}")); }
-                    if let Some(c) = code { parts.push(format!("\"code\":\"{c}\"")); }
-                    if let Some(s) = status { parts.push(format!("\"status\":{s}")); }
-                    if let Some(m) = meta { parts.push(format!("\"meta\":{m}")); }
+                    if let Some(e) = error {
+                        parts.push(format!("\"error\":{e}"));
+                    }
+                    if let Some(c) = code {
+                        parts.push(format!("\"code\":\"{c}\""));
+                    }
+                    if let Some(s) = status {
+                        parts.push(format!("\"status\":{s}"));
+                    }
+                    if let Some(m) = meta {
+                        parts.push(format!("\"meta\":{m}"));
+                    }
                     format!("{{{}}}", parts.join(",")).into_bytes()
                 }),
         ]

@@ -191,7 +191,9 @@ async fn retry_loop(
         let Some(next) = spare else {
             return stop("request body cannot be replayed (streaming)", outcome);
         };
-        let Ok((delay, source)) = next_delay(outcome.headers(), backoff_delay, policy.max_server_delay) else {
+        let Ok((delay, source)) =
+            next_delay(outcome.headers(), backoff_delay, policy.max_server_delay)
+        else {
             return stop("server asked to wait longer than max_server_delay", outcome);
         };
         if let Some(deadline) = deadline

@@ -3,40 +3,70 @@
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::HeaderMap;
-use reqwest::{Request, Response, StatusCode, Version};
+use reqwest::{Request, Response, ResponseBuilderExt, StatusCode, Url, Version};
+
+/// Status line, headers and URL of a response whose body has been read.
+pub(crate) struct Head {
+    pub(crate) status: StatusCode,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+    pub(crate) url: Url,
+}
+
+impl Head {
+    /// Take the head out of a response that is about to be dropped.
+    fn take(response: &mut Response) -> Self {
+        Head {
+            status: response.status(),
+            version: response.version(),
+            // Moved, not cloned: the response is spent.
+            headers: std::mem::take(response.headers_mut()),
+            url: response.url().clone(),
+        }
+    }
+
+    /// A response again, for the generated code. Carrying the URL along
+    /// also spares reqwest from parsing a placeholder URL per response.
+    fn rebuild(self, body: reqwest::Body) -> Response {
+        let mut builder = http::Response::builder()
+            .status(self.status)
+            .version(self.version)
+            .url(self.url);
+        if let Some(h) = builder.headers_mut() {
+            *h = self.headers;
+        }
+        match builder.body(body) {
+            Ok(r) => Response::from(r),
+            // Unreachable: status and version came from a real response.
+            Err(_) => Response::from(http::Response::new(reqwest::Body::from(Bytes::new()))),
+        }
+    }
+}
 
 /// What one attempt produced.
 pub(crate) enum Outcome {
     /// Nothing usable came back (connect error, timeout, reset, ...).
     Transport(reqwest::Error),
     /// A complete response.
-    Response {
-        status: StatusCode,
-        version: Version,
-        headers: HeaderMap,
-        body: Bytes,
-    },
+    Response { head: Head, body: Bytes },
     /// Headers arrived, then the body was cut short.
     BodyCut(reqwest::Error),
     /// The body is larger than the client's cap.
-    TooLarge {
-        status: StatusCode,
-        headers: HeaderMap,
-        cap: usize,
-    },
+    TooLarge { head: Head, cap: usize },
 }
 
 impl Outcome {
     pub(crate) fn status(&self) -> Option<StatusCode> {
-        match self {
-            Outcome::Response { status, .. } | Outcome::TooLarge { status, .. } => Some(*status),
-            _ => None,
-        }
+        self.head().map(|h| h.status)
     }
 
     pub(crate) fn headers(&self) -> Option<&HeaderMap> {
+        self.head().map(|h| &h.headers)
+    }
+
+    fn head(&self) -> Option<&Head> {
         match self {
-            Outcome::Response { headers, .. } | Outcome::TooLarge { headers, .. } => Some(headers),
+            Outcome::Response { head, .. } | Outcome::TooLarge { head, .. } => Some(head),
             _ => None,
         }
     }
@@ -45,29 +75,15 @@ impl Outcome {
     pub(crate) fn into_result(self) -> reqwest::Result<Response> {
         match self {
             Outcome::Transport(e) | Outcome::BodyCut(e) => Err(e),
-            Outcome::Response {
-                status,
-                version,
-                headers,
-                body,
-            } => Ok(rebuild(status, version, headers, body.into())),
-            Outcome::TooLarge {
-                status,
-                headers,
-                cap,
-            } => {
+            Outcome::Response { head, body } => Ok(head.rebuild(body.into())),
+            Outcome::TooLarge { head, cap } => {
                 // A body that fails when read: decoding reports a body error
                 // naming the cap instead of allocating without bound.
                 let err = std::io::Error::other(format!(
                     "response body is larger than the client's cap of {cap} bytes; raise it with ClientBuilder::max_body_bytes"
                 ));
                 let stream = futures::stream::once(async move { Err::<Bytes, _>(err) });
-                Ok(rebuild(
-                    status,
-                    Version::HTTP_11,
-                    headers,
-                    reqwest::Body::wrap_stream(stream),
-                ))
+                Ok(head.rebuild(reqwest::Body::wrap_stream(stream)))
             }
         }
     }
@@ -80,24 +96,11 @@ impl std::fmt::Display for Outcome {
             Outcome::Transport(e) if e.is_connect() => f.write_str("connect error"),
             Outcome::Transport(e) if e.is_timeout() => f.write_str("timed out"),
             Outcome::Transport(_) => f.write_str("connection closed before a response"),
-            Outcome::Response { status, .. } => write!(f, "status {}", status.as_u16()),
+            Outcome::Response { head, .. } => write!(f, "status {}", head.status.as_u16()),
             Outcome::BodyCut(_) => f.write_str("body cut off"),
             Outcome::TooLarge { cap, .. } => write!(f, "body over the {cap}-byte cap"),
         }
     }
-}
-
-fn rebuild(
-    status: StatusCode,
-    version: Version,
-    headers: HeaderMap,
-    body: reqwest::Body,
-) -> Response {
-    let mut response = http::Response::new(body);
-    *response.status_mut() = status;
-    *response.version_mut() = version;
-    *response.headers_mut() = headers;
-    Response::from(response)
 }
 
 /// Send `request` once and read the whole answer.
@@ -106,15 +109,9 @@ pub(crate) async fn attempt(client: &reqwest::Client, request: Request, cap: usi
         Ok(r) => r,
         Err(e) => return Outcome::Transport(e),
     };
-    let status = response.status();
-    let version = response.version();
-    // Headers are moved out, not cloned, whenever the response is spent.
-    let take_headers = |r: &mut Response| std::mem::take(r.headers_mut());
     if response.content_length().is_some_and(|n| n > cap as u64) {
-        let headers = take_headers(&mut response);
         return Outcome::TooLarge {
-            status,
-            headers,
+            head: Head::take(&mut response),
             cap,
         };
     }
@@ -123,10 +120,8 @@ pub(crate) async fn attempt(client: &reqwest::Client, request: Request, cap: usi
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > cap {
-                    let headers = take_headers(&mut response);
                     return Outcome::TooLarge {
-                        status,
-                        headers,
+                        head: Head::take(&mut response),
                         cap,
                     };
                 }
@@ -136,17 +131,13 @@ pub(crate) async fn attempt(client: &reqwest::Client, request: Request, cap: usi
             Err(e) => return Outcome::BodyCut(e),
         }
     }
-    let mut headers = take_headers(&mut response);
+    let mut head = Head::take(&mut response);
     let mut body = body.freeze();
-    if status.is_client_error() || status.is_server_error() {
-        body = crate::problem::normalise_error_body(status, body);
+    if head.status.is_client_error() || head.status.is_server_error() {
+        body = crate::problem::normalise_error_body(head.status, body);
         // The rebuilt response must announce the rewritten length.
-        headers.insert(reqwest::header::CONTENT_LENGTH, body.len().into());
+        head.headers
+            .insert(reqwest::header::CONTENT_LENGTH, body.len().into());
     }
-    Outcome::Response {
-        status,
-        version,
-        headers,
-        body,
-    }
+    Outcome::Response { head, body }
 }

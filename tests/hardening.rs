@@ -20,20 +20,58 @@ fn qurl_body() -> qurl::types::CreateQurlRequest {
 
 #[test]
 fn bad_client_settings_are_refused_at_build() {
-    let api_keys = ["", "   ", "lv_live_abc\r\nX-Evil: 1", "lv_live_abc\n", "lv_live_\u{7f}x", " lv_live_abc"];
+    let api_keys = [
+        "",
+        "   ",
+        "lv_live_abc\r\nX-Evil: 1",
+        "lv_live_abc\n",
+        "lv_live_\u{7f}x",
+        " lv_live_abc",
+    ];
     for key in api_keys {
         let err = qurl::Client::builder().api_key(key).build().unwrap_err();
-        assert!(matches!(err, BuildError::InvalidApiKey(_)), "{key:?}: {err}");
+        assert!(
+            matches!(err, BuildError::InvalidApiKey(_)),
+            "{key:?}: {err}"
+        );
     }
-    let urls = ["not a url", "https://", "https://api.layerv.ai/?x=1", "ftp://api.layerv.ai", "http://api.layerv.ai", "https://u:p@api.layerv.ai"];
+    let urls = [
+        "not a url",
+        "https://",
+        "https://api.layerv.ai/?x=1",
+        "ftp://api.layerv.ai",
+        "http://api.layerv.ai",
+        "https://u:p@api.layerv.ai",
+    ];
     for url in urls {
         let err = qurl::Client::builder().base_url(url).build().unwrap_err();
-        assert!(matches!(err, BuildError::InvalidBaseUrl { .. }), "{url:?}: {err}");
+        assert!(
+            matches!(err, BuildError::InvalidBaseUrl { .. }),
+            "{url:?}: {err}"
+        );
     }
-    assert!(qurl::Client::builder().base_url("http://api.layerv.ai").allow_insecure_http(true).build().is_ok());
-    assert!(qurl::Client::builder().base_url("http://127.0.0.1:9").build().is_ok(), "loopback http is fine");
+    assert!(
+        qurl::Client::builder()
+            .base_url("http://api.layerv.ai")
+            .allow_insecure_http(true)
+            .build()
+            .is_ok()
+    );
+    assert!(
+        qurl::Client::builder()
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .is_ok(),
+        "loopback http is fine"
+    );
     for ua in ["app\r\nX-Evil: 1", "app\u{0}", "app\t1"] {
-        assert!(matches!(qurl::Client::builder().user_agent(ua).build(), Err(BuildError::InvalidUserAgent(_))), "{ua:?}");
+        assert!(
+            matches!(
+                qurl::Client::builder().user_agent(ua).build(),
+                Err(BuildError::InvalidUserAgent(_))
+            ),
+            "{ua:?}"
+        );
     }
 }
 
@@ -42,21 +80,55 @@ async fn redirects_are_not_followed_so_the_token_stays_home() {
     let elsewhere = MockServer::start_async().await;
     let stolen = script(&elsewhere, GET, "/v1/quota", vec![reply(200, "{}")]);
     let server = MockServer::start_async().await;
-    script(&server, GET, "/v1/quota", vec![reply(302, "").header("location", &format!("{}/v1/quota", elsewhere.base_url()))]);
-    let err = no_retry(&server.base_url()).get_quota().send().await.unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(302), "the 3xx comes back to the caller");
-    assert_eq!(stolen.count(), 0, "nothing, and no Authorization, went to the other origin");
+    script(
+        &server,
+        GET,
+        "/v1/quota",
+        vec![reply(302, "").header("location", &format!("{}/v1/quota", elsewhere.base_url()))],
+    );
+    let err = no_retry(&server.base_url())
+        .get_quota()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.status().map(|s| s.as_u16()),
+        Some(302),
+        "the 3xx comes back to the caller"
+    );
+    assert_eq!(
+        stolen.count(),
+        0,
+        "nothing, and no Authorization, went to the other origin"
+    );
 }
 
 #[tokio::test]
 async fn bodies_over_the_cap_are_an_error_not_an_allocation() {
-    let big = format!(r#"{{"data":{{"target_url":"{}"}},"meta":{{"request_id":"r"}}}}"#, "x".repeat(4096));
+    let big = format!(
+        r#"{{"data":{{"target_url":"{}"}},"meta":{{"request_id":"r"}}}}"#,
+        "x".repeat(4096)
+    );
     let server = MockServer::start_async().await;
-    script(&server, GET, "/v1/qurls/r_big", vec![reply(200, big.clone())]);
-    let client = qurl::Client::builder().api_key(SECRET_KEY).base_url(server.base_url()).max_body_bytes(1024).build().unwrap();
+    script(
+        &server,
+        GET,
+        "/v1/qurls/r_big",
+        vec![reply(200, big.clone())],
+    );
+    let client = qurl::Client::builder()
+        .api_key(SECRET_KEY)
+        .base_url(server.base_url())
+        .max_body_bytes(1024)
+        .build()
+        .unwrap();
     let err = client.get_qurls_id().id("r_big").send().await.unwrap_err();
     assert!(matches!(err, Error::ResponseBodyError(_)), "{err:?}");
-    assert!(format!("{err:#}").contains("cap of 1024 bytes") || format!("{:?}", err).contains("cap of 1024"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("cap of 1024 bytes")
+            || format!("{:?}", err).contains("cap of 1024"),
+        "{err:#}"
+    );
 
     // Chunked (no Content-Length): the cap applies while reading.
     let chunk = "x".repeat(800);
@@ -89,8 +161,15 @@ async fn a_server_that_never_answers_is_bounded_by_the_timeout() {
         .unwrap();
     let started = Instant::now();
     let err = client.get_quota().send().await.unwrap_err();
-    assert!(matches!(err, Error::CommunicationError(ref e) if e.is_timeout()), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "bounded: {:?}", started.elapsed());
+    assert!(
+        matches!(err, Error::CommunicationError(ref e) if e.is_timeout()),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "bounded: {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -98,9 +177,20 @@ async fn a_2xx_that_is_not_the_declared_json_is_a_decoding_error_and_not_retried
     for body in ["<html>ok</html>", r#"{"data": "not an object", "meta": 7}"#] {
         let server = MockServer::start_async().await;
         let rec = script(&server, POST, "/v1/qurls", vec![reply(201, body)]);
-        let err = client(&server.base_url(), fast_policy(&Sleeps::default())).post_qurls().body(qurl_body()).send().await.unwrap_err();
-        assert!(matches!(err, Error::InvalidResponsePayload(..)), "{body}: {err:?}");
-        assert!(format!("{err}").contains("Invalid Response Payload"), "says what failed: {err}");
+        let err = client(&server.base_url(), fast_policy(&Sleeps::default()))
+            .post_qurls()
+            .body(qurl_body())
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidResponsePayload(..)),
+            "{body}: {err:?}"
+        );
+        assert!(
+            format!("{err}").contains("Invalid Response Payload"),
+            "says what failed: {err}"
+        );
         assert_eq!(rec.count(), 1, "a replay would return the same body");
     }
 }
@@ -108,20 +198,54 @@ async fn a_2xx_that_is_not_the_declared_json_is_a_decoding_error_and_not_retried
 #[tokio::test]
 async fn odd_error_bodies_are_still_typed_errors_with_their_status() {
     let cases: [(u16, &str, &str); 5] = [
-        (502, "<html><body><h1>502 Bad Gateway</h1>nginx</body></html>", "unknown"),
+        (
+            502,
+            "<html><body><h1>502 Bad Gateway</h1>nginx</body></html>",
+            "unknown",
+        ),
         (503, "", "unknown"),
-        (429, r#"{"title":"Too Many Requests","status":429,"code":"rate_limited"}"#, "rate_limited"),
-        (409, r#"{"error":{"code":"alias_in_use","message":"alias taken"}}"#, "alias_in_use"),
-        (400, r#"{"error":{"type":"t","title":"Bad","status":400,"code":"validation_error","invalid_fields":{"n":5}},"meta":{}}"#, "validation_error"),
+        (
+            429,
+            r#"{"title":"Too Many Requests","status":429,"code":"rate_limited"}"#,
+            "rate_limited",
+        ),
+        (
+            409,
+            r#"{"error":{"code":"alias_in_use","message":"alias taken"}}"#,
+            "alias_in_use",
+        ),
+        (
+            400,
+            r#"{"error":{"type":"t","title":"Bad","status":400,"code":"validation_error","invalid_fields":{"n":5}},"meta":{}}"#,
+            "validation_error",
+        ),
     ];
     for (status, body, code) in cases {
         let server = MockServer::start_async().await;
         script(&server, POST, "/v1/qurls", vec![reply(status, body)]);
-        let err = no_retry(&server.base_url()).post_qurls().body(qurl_body()).send().await.unwrap_err();
-        let problem = err.problem().unwrap_or_else(|| panic!("{status} {body}: typed error expected, got {err:?}"));
-        assert_eq!((problem.status, problem.code.as_str()), (status, code), "{body}");
+        let err = no_retry(&server.base_url())
+            .post_qurls()
+            .body(qurl_body())
+            .send()
+            .await
+            .unwrap_err();
+        let problem = err
+            .problem()
+            .unwrap_or_else(|| panic!("{status} {body}: typed error expected, got {err:?}"));
+        assert_eq!(
+            (problem.status, problem.code.as_str()),
+            (status, code),
+            "{body}"
+        );
         if status == 502 {
-            assert!(problem.detail.as_deref().unwrap_or("").contains("502 Bad Gateway"), "whatever could be read is kept");
+            assert!(
+                problem
+                    .detail
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("502 Bad Gateway"),
+                "whatever could be read is kept"
+            );
         }
         if status == 409 {
             assert_eq!(problem.detail.as_deref(), Some("alias taken"));
@@ -137,17 +261,29 @@ async fn several_and_garbage_retry_after_headers_are_handled() {
         GET,
         "/v1/quota",
         vec![
-            reply(503, "").header("retry-after", "soon").header("retry-after", "-5").header("retry-after", "1"),
+            reply(503, "")
+                .header("retry-after", "soon")
+                .header("retry-after", "-5")
+                .header("retry-after", "1"),
             reply(429, "").header("retry-after", "-5"),
             reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#),
         ],
     );
     let sleeps = Sleeps::default();
-    let policy = fast_policy(&sleeps).jitter(false).initial_delay(Duration::from_millis(50));
-    client(&server.base_url(), policy).get_quota().send().await.unwrap();
+    let policy = fast_policy(&sleeps)
+        .jitter(false)
+        .initial_delay(Duration::from_millis(50));
+    client(&server.base_url(), policy)
+        .get_quota()
+        .send()
+        .await
+        .unwrap();
     assert_eq!(rec.count(), 3);
     // The first valid value (1 s); then a negative one falls back to backoff (100 ms, second step).
     let slept = sleeps.all();
     assert_eq!(slept[0], Duration::from_secs(1));
-    assert!(slept[1].abs_diff(Duration::from_millis(100)) < Duration::from_millis(1), "{slept:?}");
+    assert!(
+        slept[1].abs_diff(Duration::from_millis(100)) < Duration::from_millis(1),
+        "{slept:?}"
+    );
 }

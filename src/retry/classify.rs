@@ -51,7 +51,8 @@ pub(crate) fn classify(outcome: &Outcome, policy: &RetryPolicy) -> Option<Reason
         Outcome::Transport(_) => Some(Reason::Transport),
         Outcome::BodyCut { .. } => Some(Reason::BodyCut),
         Outcome::TooLarge { .. } => None,
-        Outcome::Response { status, body, .. } => {
+        Outcome::Response { head, body } => {
+            let status = &head.status;
             if policy.retry_statuses.contains(&status.as_u16()) {
                 Some(Reason::Status(status.as_u16()))
             } else if *status == StatusCode::CONFLICT

@@ -130,7 +130,8 @@ mod tests {
             any::<i64>().prop_map(|n| n.to_string()),
             any::<u64>().prop_map(|n| n.to_string()),
             "[ -~]{0,40}",
-            (0u64..4_000_000_000).prop_map(|s| httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(s))),
+            (0u64..4_000_000_000)
+                .prop_map(|s| httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(s))),
             Just("99999999999999999999999999".to_owned()),
         ]
     }
@@ -169,14 +170,42 @@ mod tests {
     #[test]
     fn the_first_valid_retry_after_wins_and_negative_falls_back_to_backoff() {
         let h = headers(&["soon".into(), "-3".into(), "2".into(), "9".into()], &[]);
-        assert_eq!(next_delay(Some(&h), Duration::from_millis(500), Duration::from_secs(60)), Ok((Duration::from_secs(2), "retry-after")));
+        assert_eq!(
+            next_delay(
+                Some(&h),
+                Duration::from_millis(500),
+                Duration::from_secs(60)
+            ),
+            Ok((Duration::from_secs(2), "retry-after"))
+        );
         let h = headers(&["-3".into()], &[]);
-        assert_eq!(next_delay(Some(&h), Duration::from_millis(500), Duration::from_secs(60)), Ok((Duration::from_millis(500), "backoff")));
+        assert_eq!(
+            next_delay(
+                Some(&h),
+                Duration::from_millis(500),
+                Duration::from_secs(60)
+            ),
+            Ok((Duration::from_millis(500), "backoff"))
+        );
         let h = headers(&["3600".into()], &[]);
-        assert_eq!(next_delay(Some(&h), Duration::from_millis(500), Duration::from_secs(60)), Err(Duration::from_secs(3600)));
+        assert_eq!(
+            next_delay(
+                Some(&h),
+                Duration::from_millis(500),
+                Duration::from_secs(60)
+            ),
+            Err(Duration::from_secs(3600))
+        );
         let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(50));
         let h = headers(&[past], &[]);
-        assert_eq!(next_delay(Some(&h), Duration::from_millis(500), Duration::from_secs(60)), Ok((Duration::ZERO, "retry-after")));
+        assert_eq!(
+            next_delay(
+                Some(&h),
+                Duration::from_millis(500),
+                Duration::from_secs(60)
+            ),
+            Ok((Duration::ZERO, "retry-after"))
+        );
     }
 
     #[test]
