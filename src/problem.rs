@@ -101,10 +101,13 @@ fn normalise_object(status: StatusCode, mut obj: Map<String, Value>) -> Option<V
     Some(Value::Object(obj))
 }
 
+/// Whether a field's value is acceptable as it is.
+type FieldCheck = fn(&Value) -> bool;
+
 /// Fill the fields the envelope requires; `true` if anything changed.
 fn fill_required(status: StatusCode, error: &mut Map<String, Value>) -> bool {
     let mut changed = false;
-    let required: [(&str, Value, fn(&Value) -> bool); 4] = [
+    let required: [(&str, Value, FieldCheck); 4] = [
         ("status", json!(status.as_u16()), Value::is_u64),
         ("title", json!(reason(status)), Value::is_string),
         ("type", json!("about:blank"), Value::is_string),
