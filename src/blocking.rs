@@ -173,4 +173,6 @@ impl ClientBuilder {
 mod facade {
     include!(concat!(env!("OUT_DIR"), "/blocking.rs"));
 }
+#[doc(hidden)]
+pub use facade::METHODS;
 pub use facade::builder;

@@ -24,6 +24,14 @@ fn every_operation_of_the_spec_has_exactly_one_method() {
     );
 }
 
+#[cfg(feature = "blocking")]
+#[test]
+fn the_blocking_client_has_every_method_of_the_async_one() {
+    let blocking: BTreeSet<&str> = qurl::blocking::METHODS.iter().copied().collect();
+    let generated: BTreeSet<&str> = GENERATED_METHODS.iter().copied().collect();
+    assert_eq!(blocking, generated);
+}
+
 #[test]
 fn keys_are_declared_on_every_mutating_operation_and_nowhere_else() {
     for op in OPERATIONS {

@@ -104,6 +104,45 @@ async fn redirects_are_not_followed_so_the_token_stays_home() {
 }
 
 #[tokio::test]
+async fn a_caller_built_client_that_follows_redirects_still_keeps_the_token_home() {
+    let elsewhere = MockServer::start_async().await;
+    let seen = script(
+        &elsewhere,
+        GET,
+        "/v1/quota",
+        vec![reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#)],
+    );
+    let server = MockServer::start_async().await;
+    script(
+        &server,
+        GET,
+        "/v1/quota",
+        vec![reply(302, "").header("location", &format!("{}/v1/quota", elsewhere.base_url()))],
+    );
+    // reqwest's default policy follows redirects and drops sensitive headers
+    // when the origin (here, the port) changes.
+    let client = qurl::Client::builder()
+        .api_key(SECRET_KEY)
+        .base_url(server.base_url())
+        .reqwest_client(reqwest::Client::new())
+        .retry_policy(qurl::RetryPolicy::none())
+        .build()
+        .unwrap();
+    client
+        .get_quota()
+        .send()
+        .await
+        .expect("followed by the caller's client");
+    let requests = seen.all();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].header("authorization"),
+        None,
+        "the bearer token did not cross origins"
+    );
+}
+
+#[tokio::test]
 async fn bodies_over_the_cap_are_an_error_not_an_allocation() {
     let big = format!(
         r#"{{"data":{{"target_url":"{}"}},"meta":{{"request_id":"r"}}}}"#,

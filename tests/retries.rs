@@ -173,6 +173,39 @@ async fn connection_dropped_after_the_request_was_read_is_retried_with_the_same_
 }
 
 #[tokio::test]
+async fn a_body_cut_off_mid_read_is_retried_with_the_same_key() {
+    let cut = format!(
+        "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+        CREATED_QURL.len(),
+        &CREATED_QURL[..20]
+    );
+    let server = raw_server(vec![
+        RawStep::AnswerRaw(cut),
+        RawStep::Answer(CREATED_QURL.into()),
+    ])
+    .await;
+    let client = client(
+        &format!("http://{}", server.addr),
+        fast_policy(&Sleeps::default()),
+    );
+    let out = client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .expect("one result after the cut");
+    assert_eq!(out.status(), 201);
+    let requests = server.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    let k1 = raw_header(&requests[0], "idempotency-key").unwrap();
+    assert_eq!(
+        raw_header(&requests[1], "idempotency-key").as_deref(),
+        Some(k1.as_str())
+    );
+    assert_eq!(raw_body(&requests[0]), raw_body(&requests[1]));
+}
+
+#[tokio::test]
 async fn retry_after_seconds_is_honoured_exactly() {
     let server = MockServer::start_async().await;
     let rec = script(

@@ -164,6 +164,7 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
     };
     let mut structs = Vec::new();
     let mut client_fns = Vec::new();
+    let mut method_names: Vec<String> = Vec::new();
     for item in items {
         let Item::Struct(s) = item else { continue };
         let name = &s.ident;
@@ -273,6 +274,7 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
             })
             .flat_map(|f| f.attrs.iter().filter(|a| a.path().is_ident("doc")))
             .collect();
+        method_names.push(method.clone());
         client_fns.push(quote! {
             #(#client_docs)*
             pub fn #method_ident(&self) -> builder::#name<'_> {
@@ -290,6 +292,8 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
         impl crate::blocking::Client {
             #(#client_fns)*
         }
+        /// Methods the blocking client has (checked against the async client in tests).
+        pub const METHODS: &[&str] = &[#(#method_names),*];
     };
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("blocking facade does not parse: {e}"))?;
