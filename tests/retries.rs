@@ -422,8 +422,8 @@ async fn the_deadline_bounds_attempts_and_sleeps() {
     let rec = script(&server, POST, "/v1/qurls", vec![reply(503, "")]);
     let policy = qurl::RetryPolicy::default()
         .jitter(false)
-        .initial_delay(Duration::from_millis(150))
-        .deadline(Duration::from_millis(400));
+        .initial_delay(Duration::from_millis(300))
+        .deadline(Duration::from_millis(800));
     let client = client(&server.base_url(), policy);
     let started = std::time::Instant::now();
     let err = client
@@ -433,7 +433,8 @@ async fn the_deadline_bounds_attempts_and_sleeps() {
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
-    // 150 ms fits; the next wait (300 ms) would pass the deadline.
+    // 300 ms fits (with 500 ms to spare for a slow machine); the next wait
+    // (600 ms) would pass the deadline.
     assert_eq!(rec.count(), 2);
     assert!(started.elapsed() < Duration::from_secs(2));
 }
