@@ -246,7 +246,9 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
                 }
             });
         }
-        let doc = format!("Blocking builder for [`Client::{method}`](crate::blocking::Client::{method}).");
+        let doc = format!(
+            "Blocking builder for [`Client::{method}`](crate::blocking::Client::{method})."
+        );
         structs.push(quote! {
             #[doc = #doc]
             #(#derives)*
