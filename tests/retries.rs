@@ -66,85 +66,88 @@ async fn post_qurls_503_then_201_reuses_the_key() {
     snapshot("retry_post_qurls", &seen);
 }
 
+/// One retried mutating call: the first answer fails, the second is 201.
+/// Asserts one result, one key reused with the same bytes, and snapshots
+/// the headers of both attempts.
+async fn retried_once<F, Fut>(path: &str, first: Reply, created: &str, name: &str, call: F)
+where
+    F: FnOnce(qurl::Client) -> Fut,
+    Fut: std::future::Future<Output = u16>,
+{
+    let server = MockServer::start_async().await;
+    let rec = script(&server, POST, path, vec![first, reply(201, created)]);
+    let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
+    assert_eq!(call(client).await, 201, "one result: the success");
+    let seen = rec.all();
+    assert_one_key_reused(&seen);
+    snapshot(name, &seen);
+}
+
 #[tokio::test]
 async fn post_qurls_batch_retry_reuses_the_key() {
-    let server = MockServer::start_async().await;
     let ok = r#"{"data":{"succeeded":1,"failed":0,"results":[{"index":0,"success":true}]},"meta":{"request_id":"r"}}"#;
-    let rec = script(
-        &server,
-        POST,
-        "/v1/qurls/batch",
-        vec![reply(502, ""), reply(201, ok)],
-    );
-    let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
     let body: qurl::types::BatchCreateRequest =
         serde_json::from_value(json!({"items": [{"target_url": "https://example.com/a"}]}))
             .unwrap();
-    let out = client
-        .post_qurls_batch()
-        .body(body)
-        .send()
-        .await
-        .expect("batch created");
-    assert_eq!(out.status(), 201);
-    let seen = rec.all();
-    assert_one_key_reused(&seen);
-    snapshot("retry_post_qurls_batch", &seen);
+    retried_once(
+        "/v1/qurls/batch",
+        reply(502, ""),
+        ok,
+        "retry_post_qurls_batch",
+        |c| async move {
+            c.post_qurls_batch()
+                .body(body)
+                .send()
+                .await
+                .expect("batch created")
+                .status()
+                .as_u16()
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn mint_link_retry_reuses_the_key() {
-    let server = MockServer::start_async().await;
     let minted = r#"{"data":{"qurl_link":"https://qurl.link/#at_abc","expires_at":"2026-12-01T00:00:00Z"},"meta":{"request_id":"r"}}"#;
-    let rec = script(
-        &server,
-        POST,
-        "/v1/qurls/r_abcdefghijk/mint_link",
-        vec![reply(504, ""), reply(201, minted)],
-    );
-    let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
-    let out = client
-        .post_qurls_id_mint_link()
-        .id("r_abcdefghijk")
-        .body(
-            serde_json::from_value::<qurl::types::MintLinkRequest>(json!({"expires_in": "1h"}))
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("minted");
-    assert_eq!(out.status(), 201);
-    let seen = rec.all();
-    assert_one_key_reused(&seen);
-    snapshot("retry_post_qurls_id_mint_link", &seen);
+    let body: qurl::types::MintLinkRequest =
+        serde_json::from_value(json!({"expires_in": "1h"})).unwrap();
+    let path = "/v1/qurls/r_abcdefghijk/mint_link";
+    retried_once(
+        path,
+        reply(504, ""),
+        minted,
+        "retry_post_qurls_id_mint_link",
+        |c| async move {
+            let call = c.post_qurls_id_mint_link().id("r_abcdefghijk").body(body);
+            call.send().await.expect("minted").status().as_u16()
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn api_key_mint_retry_reuses_the_key() {
-    let server = MockServer::start_async().await;
     let created = r#"{"data":{"key_id":"key_abcdefghijkl","api_key":"lv_live_newsecret","name":"ci","scopes":["qurl:read"],"status":"active","created_at":"2026-11-28T00:00:00Z"},"meta":{"request_id":"r"}}"#;
-    let rec = script(
-        &server,
-        POST,
-        "/v1/api-keys",
-        vec![
-            reply(429, problem(429, "rate_limit_exceeded")).header("retry-after", "0"),
-            reply(201, created),
-        ],
-    );
-    let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
+    let limited = reply(429, problem(429, "rate_limit_exceeded")).header("retry-after", "0");
     let body: qurl::types::CreateApiKeyRequest =
         serde_json::from_value(json!({"name": "ci", "scopes": ["qurl:read"]})).unwrap();
-    let out = client
-        .post_api_keys()
-        .body(body)
-        .send()
-        .await
-        .expect("key minted");
-    assert_eq!(out.status(), 201);
-    let seen = rec.all();
-    assert_one_key_reused(&seen);
-    snapshot("retry_post_api_keys", &seen);
+    retried_once(
+        "/v1/api-keys",
+        limited,
+        created,
+        "retry_post_api_keys",
+        |c| async move {
+            c.post_api_keys()
+                .body(body)
+                .send()
+                .await
+                .expect("key minted")
+                .status()
+                .as_u16()
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
