@@ -150,9 +150,10 @@ async fn api_key_mint_retry_reuses_the_key() {
     .await;
 }
 
-#[tokio::test]
-async fn connection_dropped_after_the_request_was_read_is_retried_with_the_same_key() {
-    let server = raw_server(vec![RawStep::Drop, RawStep::Answer(CREATED_QURL.into())]).await;
+/// A raw TCP server fails the first attempt its own way, then answers 201:
+/// the caller gets one result, and both attempts carry one key and one body.
+async fn raw_failure_then_201(first: RawStep) {
+    let server = raw_server(vec![first, RawStep::Answer(CREATED_QURL.into())]).await;
     let client = client(
         &format!("http://{}", server.addr),
         fast_policy(&Sleeps::default()),
@@ -162,7 +163,7 @@ async fn connection_dropped_after_the_request_was_read_is_retried_with_the_same_
         .body(qurl_body())
         .send()
         .await
-        .expect("one result after the drop");
+        .expect("one result");
     assert_eq!(out.status(), 201);
     let requests = server.requests.lock().unwrap().clone();
     assert_eq!(requests.len(), 2);
@@ -176,36 +177,18 @@ async fn connection_dropped_after_the_request_was_read_is_retried_with_the_same_
 }
 
 #[tokio::test]
+async fn connection_dropped_after_the_request_was_read_is_retried_with_the_same_key() {
+    raw_failure_then_201(RawStep::Drop).await;
+}
+
+#[tokio::test]
 async fn a_body_cut_off_mid_read_is_retried_with_the_same_key() {
     let cut = format!(
         "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
         CREATED_QURL.len(),
         &CREATED_QURL[..20]
     );
-    let server = raw_server(vec![
-        RawStep::AnswerRaw(cut),
-        RawStep::Answer(CREATED_QURL.into()),
-    ])
-    .await;
-    let client = client(
-        &format!("http://{}", server.addr),
-        fast_policy(&Sleeps::default()),
-    );
-    let out = client
-        .post_qurls()
-        .body(qurl_body())
-        .send()
-        .await
-        .expect("one result after the cut");
-    assert_eq!(out.status(), 201);
-    let requests = server.requests.lock().unwrap().clone();
-    assert_eq!(requests.len(), 2);
-    let k1 = raw_header(&requests[0], "idempotency-key").unwrap();
-    assert_eq!(
-        raw_header(&requests[1], "idempotency-key").as_deref(),
-        Some(k1.as_str())
-    );
-    assert_eq!(raw_body(&requests[0]), raw_body(&requests[1]));
+    raw_failure_then_201(RawStep::AnswerRaw(cut)).await;
 }
 
 #[tokio::test]
