@@ -165,10 +165,7 @@ pub(crate) async fn create(
     Extension(ctx): Extension<Ctx>,
     body: Bytes,
 ) -> Reply {
-    let new = match parse_new_key(&body) {
-        Ok(n) => n,
-        Err(p) => return ctx.problem(p),
-    };
+    let new = or_problem!(ctx, parse_new_key(&body));
     app.commit(&ctx, |store, now| {
         let active = store
             .api_keys
@@ -238,10 +235,7 @@ pub(crate) async fn list(
         };
         Ok((limit, status, after))
     });
-    let (limit, status, after) = match parsed {
-        Ok(v) => v,
-        Err(p) => return ctx.problem(p),
-    };
+    let (limit, status, after) = or_problem!(ctx, parsed);
     let inner = app.lock();
     let mut keys: Vec<&ApiKey> = inner
         .store
@@ -295,17 +289,11 @@ pub(crate) async fn update(
     key_id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Reply {
-    let key_id = match path_param(key_id) {
-        Ok(v) => v,
-        Err(p) => return ctx.problem(p),
-    };
+    let key_id = or_problem!(ctx, path_param(key_id));
     if !is_key_id(&key_id) {
         return ctx.problem(bad_key_id());
     }
-    let obj = match validate::object(&body) {
-        Ok(o) => o,
-        Err(p) => return ctx.problem(p),
-    };
+    let obj = or_problem!(ctx, validate::object(&body));
     let mut f = Fields::new(&obj);
     let name = f.string("name", 100);
     let scopes = scopes(&mut f, false);
@@ -343,10 +331,7 @@ pub(crate) async fn revoke(
     Extension(ctx): Extension<Ctx>,
     key_id: Result<Path<String>, PathRejection>,
 ) -> Reply {
-    let key_id = match path_param(key_id) {
-        Ok(v) => v,
-        Err(p) => return ctx.problem(p),
-    };
+    let key_id = or_problem!(ctx, path_param(key_id));
     if !is_key_id(&key_id) {
         return ctx.problem(bad_key_id());
     }

@@ -1,5 +1,15 @@
 //! The router: implemented endpoints, 501 for the rest of the API, 404/405 otherwise.
 
+/// The value of a `Result<_, Problem>`, or return the problem as the reply.
+macro_rules! or_problem {
+    ($ctx:expr, $result:expr) => {
+        match $result {
+            Ok(v) => v,
+            Err(p) => return $ctx.problem(p),
+        }
+    };
+}
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -270,10 +270,7 @@ pub(crate) async fn create(
     Extension(ctx): Extension<Ctx>,
     body: Bytes,
 ) -> Reply {
-    let obj = match validate::object(&body) {
-        Ok(o) => o,
-        Err(p) => return ctx.problem(p),
-    };
+    let obj = or_problem!(ctx, validate::object(&body));
     let (target_url, draft) = match parse_create(&obj) {
         Ok(v) => v,
         Err(fields) => return ctx.problem(Problem::validation(fields)),
@@ -292,10 +289,7 @@ pub(crate) async fn batch(
     Extension(ctx): Extension<Ctx>,
     body: Bytes,
 ) -> Reply {
-    let obj = match validate::object(&body) {
-        Ok(o) => o,
-        Err(p) => return ctx.problem(p),
-    };
+    let obj = or_problem!(ctx, validate::object(&body));
     let items = match obj.get("items") {
         Some(Value::Array(items)) if (1..=100).contains(&items.len()) => items,
         _ => {
@@ -531,10 +525,7 @@ pub(crate) async fn list(
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Reply {
-    let lq = match params(query).and_then(|p| ListQuery::parse(&p)) {
-        Ok(lq) => lq,
-        Err(p) => return ctx.problem(p),
-    };
+    let lq = or_problem!(ctx, params(query).and_then(|p| ListQuery::parse(&p)));
     let now = Utc::now();
     let inner = app.lock();
     let store = &inner.store;
@@ -588,10 +579,7 @@ pub(crate) async fn get_one(
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Reply {
-    let id = match path_param(id) {
-        Ok(v) => v,
-        Err(p) => return ctx.problem(p),
-    };
+    let id = or_problem!(ctx, path_param(id));
     if !is_qurl_path_id(&id) {
         return ctx.problem(bad_id());
     }
@@ -612,17 +600,11 @@ pub(crate) async fn update(
     id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Reply {
-    let id = match path_param(id) {
-        Ok(v) => v,
-        Err(p) => return ctx.problem(p),
-    };
+    let id = or_problem!(ctx, path_param(id));
     if !is_qurl_path_id(&id) {
         return ctx.problem(bad_id());
     }
-    let obj = match validate::object(&body) {
-        Ok(o) => o,
-        Err(p) => return ctx.problem(p),
-    };
+    let obj = or_problem!(ctx, validate::object(&body));
     let now = Utc::now();
     let mut f = Fields::new(&obj);
     if !["extend_by", "expires_at", "tags", "description"]
@@ -710,10 +692,7 @@ pub(crate) async fn delete(
     Extension(ctx): Extension<Ctx>,
     id: Result<Path<String>, PathRejection>,
 ) -> Reply {
-    let id = match path_param(id) {
-        Ok(v) => v,
-        Err(p) => return ctx.problem(p),
-    };
+    let id = or_problem!(ctx, path_param(id));
     if !is_qurl_path_id(&id) {
         return ctx.problem(bad_id());
     }
@@ -740,18 +719,12 @@ pub(crate) async fn mint_link(
     id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Reply {
-    let id = match path_param(id) {
-        Ok(v) => v,
-        Err(p) => return ctx.problem(p),
-    };
+    let id = or_problem!(ctx, path_param(id));
     if !is_qurl_path_id(&id) {
         return ctx.problem(bad_id());
     }
     // Clients that have no settings may send no body; that means all defaults.
-    let obj = match validate::object_or_empty(&body) {
-        Ok(o) => o,
-        Err(p) => return ctx.problem(p),
-    };
+    let obj = or_problem!(ctx, validate::object_or_empty(&body));
     let now = Utc::now();
     let mut f = Fields::new(&obj);
     if f.present("expires_in") && f.present("expires_at") {
@@ -808,10 +781,7 @@ pub(crate) async fn create_for_resource(
     id: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Reply {
-    let id = match path_param(id) {
-        Ok(v) => v,
-        Err(p) => return ctx.problem(p),
-    };
+    let id = or_problem!(ctx, path_param(id));
     // The body is required on the wire ("{}" for defaults).
     let obj = match validate::object(&body) {
         Ok(o) => o,
