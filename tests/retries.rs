@@ -191,18 +191,11 @@ async fn a_body_cut_off_mid_read_is_retried_with_the_same_key() {
     raw_failure_then_201(RawStep::AnswerRaw(cut)).await;
 }
 
-#[tokio::test]
-async fn retry_after_seconds_is_honoured_exactly() {
+/// `GET /v1/quota` answered `first`, then 200: the delays the loop slept.
+async fn sleeps_before_quota(first: Reply) -> Vec<Duration> {
     let server = MockServer::start_async().await;
-    let rec = script(
-        &server,
-        GET,
-        "/v1/quota",
-        vec![
-            reply(429, problem(429, "rate_limit_exceeded")).header("retry-after", "1"),
-            reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#),
-        ],
-    );
+    let ok = reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#);
+    let rec = script(&server, GET, "/v1/quota", vec![first, ok]);
     let sleeps = Sleeps::default();
     let client = client(&server.base_url(), fast_policy(&sleeps));
     client
@@ -211,31 +204,22 @@ async fn retry_after_seconds_is_honoured_exactly() {
         .await
         .expect("quota after waiting");
     assert_eq!(rec.count(), 2);
-    assert_eq!(sleeps.all(), vec![Duration::from_secs(1)]);
+    sleeps.all()
+}
+
+#[tokio::test]
+async fn retry_after_seconds_is_honoured_exactly() {
+    let limited = reply(429, problem(429, "rate_limit_exceeded")).header("retry-after", "1");
+    assert_eq!(
+        sleeps_before_quota(limited).await,
+        vec![Duration::from_secs(1)]
+    );
 }
 
 #[tokio::test]
 async fn retry_after_http_date_is_honoured() {
-    let server = MockServer::start_async().await;
     let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3));
-    let rec = script(
-        &server,
-        GET,
-        "/v1/quota",
-        vec![
-            reply(503, "").header("retry-after", &when),
-            reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#),
-        ],
-    );
-    let sleeps = Sleeps::default();
-    let client = client(&server.base_url(), fast_policy(&sleeps));
-    client
-        .get_quota()
-        .send()
-        .await
-        .expect("quota after waiting");
-    assert_eq!(rec.count(), 2);
-    let d = sleeps.all()[0];
+    let d = sleeps_before_quota(reply(503, "").header("retry-after", &when)).await[0];
     assert!(
         d > Duration::from_secs(1) && d <= Duration::from_secs(3),
         "{d:?}"
