@@ -123,20 +123,16 @@ impl ClientHooks<ClientState> for Client {
     /// The retry loop: every attempt sends a clone of the same request, so
     /// the same bytes and the same key.
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        let key = request
-            .headers()
-            .get(IDEMPOTENCY_KEY_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let key = request.headers().get(IDEMPOTENCY_KEY_HEADER);
+        let has_key = key.is_some();
         let span = tracing::info_span!(
             "qurl.call",
             operation = info.operation_id,
             method = %request.method(),
             path = request.url().path(),
-            key = %key,
+            key = key.and_then(|v| v.to_str().ok()).unwrap_or(""),
         );
-        retry_loop(self.client(), self.inner(), request, !key.is_empty())
+        retry_loop(self.client(), self.inner(), request, has_key)
             .instrument(span)
             .await
     }
@@ -151,9 +147,9 @@ async fn retry_loop(
     let policy = &*state.policy;
     // Replaying is safe for reads and deletes, and for mutations with a key.
     let replay_safe = !is_mutating(request.method()) || has_key;
-    let started = Instant::now();
-    let deadline = policy.deadline.map(|d| started + d);
-    let mut backoff = policy.backoff();
+    let deadline = policy.deadline.map(|d| Instant::now() + d);
+    // Built on the first retry only: most calls never need it.
+    let mut backoff = None;
     let mut pending = request;
     let mut number: u32 = 1;
     loop {
@@ -185,7 +181,7 @@ async fn retry_loop(
         if reason.may_have_reached_server() && !replay_safe {
             return stop("not safe to replay: mutating call without a key", outcome);
         }
-        let Some(backoff_delay) = backoff.next() else {
+        let Some(backoff_delay) = backoff.get_or_insert_with(|| policy.backoff()).next() else {
             return stop("retries exhausted", outcome);
         };
         let Some(next) = spare else {

@@ -42,17 +42,10 @@ fn client_methods(file: &syn::File) -> BTreeMap<String, String> {
         }
         for it in &imp.items {
             let ImplItem::Fn(f) = it else { continue };
-            if let ReturnType::Type(_, ty) = &f.sig.output {
-                let ty = ty.to_token_stream().to_string();
-                if ty.starts_with("builder ::") {
-                    out.insert(
-                        type_name(match &f.sig.output {
-                            ReturnType::Type(_, t) => t,
-                            ReturnType::Default => unreachable!(),
-                        }),
-                        f.sig.ident.to_string(),
-                    );
-                }
+            if let ReturnType::Type(_, ty) = &f.sig.output
+                && ty.to_token_stream().to_string().starts_with("builder ::")
+            {
+                out.insert(type_name(ty), f.sig.ident.to_string());
             }
         }
     }
@@ -162,6 +155,26 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
     let Some((_, items)) = top_builder_mod(file).and_then(|m| m.content.as_ref()) else {
         return Err("progenitor's output has no `builder` module".into());
     };
+    // Indexed once: builder impls by type, and the async client's methods by name.
+    let impls: BTreeMap<String, &ItemImpl> = builder_impls(file)
+        .into_iter()
+        .map(|i| (type_name(&i.self_ty), i))
+        .collect();
+    let async_fns: BTreeMap<String, &syn::ImplItemFn> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Impl(imp) if imp.trait_.is_none() && type_name(&imp.self_ty) == "Client" => {
+                Some(imp)
+            }
+            _ => None,
+        })
+        .flat_map(|imp| imp.items.iter())
+        .filter_map(|i| match i {
+            ImplItem::Fn(f) => Some((f.sig.ident.to_string(), f)),
+            _ => None,
+        })
+        .collect();
     let mut structs = Vec::new();
     let mut client_fns = Vec::new();
     let mut method_names: Vec<String> = Vec::new();
@@ -182,9 +195,8 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
             .iter()
             .filter(|a| a.path().is_ident("derive"))
             .collect();
-        let imp = builder_impls(file)
-            .into_iter()
-            .find(|i| *name == type_name(&i.self_ty))
+        let imp = impls
+            .get(&name.to_string())
             .ok_or_else(|| format!("no impl for builder {name}"))?;
         let mut fns = Vec::new();
         for it in &imp.items {
@@ -260,20 +272,9 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
                 #(#fns)*
             }
         });
-        let client_docs: Vec<_> = file
-            .items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Impl(imp) if imp.trait_.is_none() && type_name(&imp.self_ty) == "Client" => {
-                    Some(imp)
-                }
-                _ => None,
-            })
-            .flat_map(|imp| imp.items.iter())
-            .filter_map(|i| match i {
-                ImplItem::Fn(f) if f.sig.ident == method.as_str() => Some(f),
-                _ => None,
-            })
+        let client_docs: Vec<_> = async_fns
+            .get(method)
+            .into_iter()
             .flat_map(|f| f.attrs.iter().filter(|a| a.path().is_ident("doc")))
             .collect();
         method_names.push(method.clone());

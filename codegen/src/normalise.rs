@@ -257,14 +257,9 @@ fn normalise_content(content: &mut Value) {
         .find(|(k, _)| is_json_media(k))
         .map(|(_, v)| v.clone());
     if let Some(entry) = json_entry {
-        map.retain(|k, _| !is_json_media(k));
-        if map.is_empty() {
-            map.insert("application/json".into(), entry);
-        } else {
-            // JSON next to other media: JSON wins, the rest would be untyped.
-            map.clear();
-            map.insert("application/json".into(), entry);
-        }
+        // JSON wins over other media next to it, which would be untyped.
+        map.clear();
+        map.insert("application/json".into(), entry);
     }
 }
 
