@@ -4,6 +4,14 @@
 //! It owns a small tokio runtime (one worker thread, like `reqwest::blocking`)
 //! and runs each generated `send()` on it, so the shim is the same code.
 //!
+//! Where it works: any thread that is not an async task, including
+//! `tokio::task::spawn_blocking` threads (where async services call blocking
+//! code); it never deadlocks there. Inside an async task it works too, but
+//! it holds that task's worker thread for the whole call, retries included:
+//! use the async [`crate::Client`] there. If the server it calls runs on that
+//! same thread (a current-thread runtime in a test), the server cannot answer
+//! until the attempt times out.
+//!
 //! ```no_run
 //! let client = qurl::blocking::Client::builder().api_key("lv_live_example_key_1234").build()?;
 //! let quota = client.get_quota().send()?; // no .await
@@ -16,13 +24,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use progenitor_client::Error;
-
-use crate::{BuildError, RetryPolicy};
+use crate::{BuildError, Error, RetryPolicy};
 
 /// The runtime blocking calls run on. Shut down without waiting on drop,
 /// so dropping a client never blocks or panics (even inside async code).
-pub struct Runtime {
+pub(crate) struct Runtime {
     rt: Option<tokio::runtime::Runtime>,
 }
 
@@ -41,34 +47,42 @@ impl Runtime {
         Ok(Self { rt: Some(rt) })
     }
 
-    /// Run one call to completion on this runtime.
+    /// Run one call to completion.
     ///
-    /// Inside any tokio runtime context (an async task, `block_on`, and also
-    /// `spawn_blocking` threads, which tokio cannot tell apart from the
-    /// outside) it returns `Error::Custom(IN_ASYNC_CONTEXT)` at once and sends
-    /// nothing: blocking there could stall the caller's runtime, or deadlock
-    /// it when the server runs on that same runtime.
-    // The error type is progenitor's, shared with the async client on purpose.
-    #[allow(clippy::result_large_err)]
-    pub fn block_on<T, E>(
+    /// On a thread with no tokio context the call runs right here. Where a
+    /// runtime context exists (a `spawn_blocking` thread, or an async task)
+    /// tokio refuses to start another runtime on the thread, so the call
+    /// runs on a short-lived helper thread while this one waits for it.
+    pub(crate) fn run<T: Send>(
         &self,
-        call: impl Future<Output = Result<T, Error<E>>>,
-    ) -> Result<T, Error<E>> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::Custom(IN_ASYNC_CONTEXT.into()));
+        call: impl Future<Output = Result<T, Error>> + Send,
+    ) -> Result<T, Error> {
+        let Some(rt) = &self.rt else {
+            return Err(Error::invalid_request(
+                "blocking",
+                "the blocking client's runtime has shut down",
+                None,
+            ));
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return rt.block_on(call);
         }
-        match &self.rt {
-            Some(rt) => rt.block_on(call),
-            None => Err(Error::Custom(
-                "the blocking client's runtime has shut down".into(),
-            )),
-        }
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("qurl-blocking-call".into())
+                .spawn_scoped(scope, || rt.block_on(call))
+                .map_err(|e| {
+                    Error::invalid_request(
+                        "blocking",
+                        format!("could not start a thread for the blocking call: {e}"),
+                        None,
+                    )
+                })?
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
     }
 }
-
-/// The message of the error a blocking call gets inside an async runtime.
-pub const IN_ASYNC_CONTEXT: &str = "qurl::blocking::Client was called inside a tokio runtime context, where blocking \
-     could stall or deadlock it; use the async qurl::Client there, or call the blocking client from a plain std::thread";
 
 impl Drop for Runtime {
     fn drop(&mut self) {
@@ -126,6 +140,7 @@ impl Client {
 
 /// Builder for [`Client`], with the async builder's settings.
 #[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder(crate::ClientBuilder);
 
 /// Forward a setter to the async builder.
@@ -152,6 +167,8 @@ forward! {
     allow_insecure_http(allow: bool);
     /// See [`crate::ClientBuilder::max_body_bytes`].
     max_body_bytes(bytes: usize);
+    /// See [`crate::ClientBuilder::retry_budget`].
+    retry_budget(tokens: u32);
     /// See [`crate::ClientBuilder::key_generator`].
     key_generator(f: impl Fn() -> String + Send + Sync + 'static);
 }
@@ -175,4 +192,5 @@ mod facade {
 }
 #[doc(hidden)]
 pub use facade::METHODS;
+
 pub use facade::builder;

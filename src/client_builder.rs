@@ -17,6 +17,8 @@ use crate::shim::ClientState;
 pub const DEFAULT_BASE_URL: &str = "https://api.layerv.ai";
 /// Per-attempt timeout unless set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Tokens in a client's retry budget unless set.
+pub const DEFAULT_RETRY_BUDGET: u32 = 500;
 /// Largest response body read unless set (8 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -74,11 +76,13 @@ impl std::error::Error for BuildError {}
 ///     .user_agent("my-app/1.2")
 ///     .build()?;
 /// assert_eq!(client.baseurl(), "https://api.layerv.ai");
-/// # use qurl::ClientInfo;
+/// # use qurl::prelude::*;
 /// # Ok::<(), qurl::BuildError>(())
 /// ```
 #[derive(Clone, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
+    retry_budget: Option<u32>,
     api_key: Option<String>,
     base_url: Option<String>,
     timeout: Option<Duration>,
@@ -111,6 +115,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry_policy", &self.retry_policy)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("retry_budget", &self.retry_budget)
             .finish()
     }
 }
@@ -172,6 +177,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Tokens in the client's retry budget (default [`DEFAULT_RETRY_BUDGET`]).
+    /// Every retry spends some (see [`RetryPolicy::retry_cost`]), every
+    /// success puts some back, so an outage cannot multiply the load. The
+    /// budget belongs to the client: clones and `with_retry_policy` views
+    /// share it.
+    pub fn retry_budget(mut self, tokens: u32) -> Self {
+        self.retry_budget = Some(tokens);
+        self
+    }
+
     /// Check every setting and build the client.
     pub fn build(self) -> Result<Client, BuildError> {
         let base = self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
@@ -195,7 +210,9 @@ impl ClientBuilder {
         };
         let policy = self.retry_policy.unwrap_or_default();
         let state = ClientState {
-            budget: Arc::new(RetryBudget::new(policy.budget_capacity)),
+            budget: Arc::new(RetryBudget::new(
+                self.retry_budget.unwrap_or(DEFAULT_RETRY_BUDGET),
+            )),
             policy: Arc::new(policy),
             keys: self.keys.unwrap_or_else(KeySource::uuid_v7),
             api_key,

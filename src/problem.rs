@@ -10,9 +10,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use progenitor_client::Error;
 use reqwest::StatusCode;
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// Longest piece of a non-JSON body kept in `detail`.
@@ -183,8 +181,9 @@ fn snippet(body: &[u8]) -> String {
     out
 }
 
-/// The fields of a problem, read from any typed error body.
+/// The problem details of an error answer, read once when the error is made.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Problem {
     /// HTTP status of the response.
     pub status: u16,
@@ -204,61 +203,30 @@ pub struct Problem {
     pub invalid_fields: BTreeMap<String, String>,
 }
 
-/// `problem()`: the problem details of an API error, whatever the operation's
-/// error type.
-///
-/// ```no_run
-/// use qurl::ProblemDetails;
-/// # async fn demo(client: qurl::Client) {
-/// if let Err(err) = client.get_qurls_id().id("r_missing").send().await {
-///     match err.problem() {
-///         Some(p) if p.code == "not_found" => println!("no such qURL"),
-///         Some(p) => println!("{} {}: {:?}", p.status, p.code, p.detail),
-///         None => println!("no answer from the API: {err}"),
-///     }
-/// }
-/// # }
-/// ```
-pub trait ProblemDetails {
-    /// `Some` for an error response from the API, `None` for local or transport errors.
-    fn problem(&self) -> Option<Problem>;
-}
-
-impl<E: Serialize> ProblemDetails for Error<E> {
-    fn problem(&self) -> Option<Problem> {
-        let Error::ErrorResponse(response) = self else {
-            return None;
+impl Problem {
+    /// Read once from the decoded error body; the transport has already
+    /// filled what the envelope requires, so defaults are a last resort.
+    pub(crate) fn from_body(status: StatusCode, body: &crate::types::ApiErrorBody) -> Self {
+        let error = body.error.as_ref();
+        let text = |f: fn(&crate::types::ApiErrorBodyError) -> &Option<String>| {
+            error.and_then(|e| f(e).clone())
         };
-        let value = serde_json::to_value(response.as_ref()).ok()?;
-        let text = |ptr: &str| {
-            value
-                .pointer(ptr)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
-        Some(Problem {
-            status: response.status().as_u16(),
-            code: text("/error/code").unwrap_or_else(|| "unknown".into()),
-            title: text("/error/title").unwrap_or_default(),
-            detail: text("/error/detail"),
-            problem_type: text("/error/type").unwrap_or_default(),
-            instance: text("/error/instance"),
-            request_id: text("/meta/request_id").filter(|s| !s.is_empty()),
-            invalid_fields: value
-                .pointer("/error/invalid_fields")
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| {
-                            (
-                                k.clone(),
-                                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                            )
-                        })
-                        .collect()
-                })
+        Problem {
+            status: status.as_u16(),
+            code: text(|e| &e.code).unwrap_or_else(|| "unknown".into()),
+            title: text(|e| &e.title).unwrap_or_default(),
+            detail: text(|e| &e.detail),
+            problem_type: text(|e| &e.type_).unwrap_or_default(),
+            instance: text(|e| &e.instance),
+            request_id: body
+                .meta
+                .as_ref()
+                .and_then(|m| m.request_id.clone())
+                .filter(|s| !s.is_empty()),
+            invalid_fields: error
+                .map(|e| e.invalid_fields.clone().into_iter().collect())
                 .unwrap_or_default(),
-        })
+        }
     }
 }
 
@@ -328,9 +296,9 @@ mod tests {
             if v.get("data").is_some() && v.get("error").is_none() {
                 return Ok(()); // success-shaped (batch) bodies pass through
             }
-            let typed: crate::types::ErrorEnvelope = serde_json::from_value(v).expect("decodes");
+            let typed: crate::types::ApiErrorBody = serde_json::from_value(v).expect("decodes");
             let error = typed.error.expect("error present");
-            prop_assert!(!error.code.is_empty());
+            prop_assert!(!error.code.unwrap_or_default().is_empty());
         }
     }
 

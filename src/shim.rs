@@ -6,19 +6,24 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
-use reqwest::{Method, Request, Response};
+use reqwest::{Request, Response};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::Error;
 use crate::generated::Client;
 use crate::idempotency::{GENERIC_RULE, IDEMPOTENCY_KEY_HEADER, KeySource, validate};
-use crate::retry::{Reason, RetryBudget, RetryPolicy, classify, next_delay};
+use crate::manifest::{Operation, Replay};
+use crate::retry::decision::{Decision, DelaySource, Situation, Stop, decide};
+use crate::retry::{Reason, RetryBudget, RetryPolicy, classify, server_delay};
 use crate::secret::ApiKey;
 use crate::transport::{Outcome, attempt};
 
-/// What each client carries besides its `reqwest::Client`.
+/// What each client carries besides its `reqwest::Client` (progenitor's
+/// inner type; not part of the public API).
+#[doc(hidden)]
 #[derive(Clone)]
 pub struct ClientState {
     pub(crate) policy: Arc<RetryPolicy>,
@@ -44,13 +49,10 @@ impl fmt::Debug for ClientState {
     }
 }
 
-fn is_mutating(method: &Method) -> bool {
-    matches!(*method, Method::POST | Method::PUT | Method::PATCH)
-}
-
 impl Client {
     /// A view of this client with another retry policy, for one call or a few.
-    /// Cheap: it shares the connection pool and the retry budget.
+    /// Cheap: it shares the connection pool, the retry budget (its size is a
+    /// setting of the client, not of a policy) and the key generator.
     ///
     /// ```no_run
     /// # async fn demo(client: &qurl::Client) {
@@ -78,10 +80,84 @@ impl Client {
     }
 }
 
+/// One logical call, from before its first attempt to its result: made by
+/// every generated `send` (see `codegen/src/rewrite.rs`).
+pub(crate) struct Call {
+    operation: &'static Operation,
+    key: Option<String>,
+}
+
+impl Call {
+    /// Before the first attempt: a mutating call gets its key now (the
+    /// caller's, checked against the operation's rule, or a new one), so that
+    /// every attempt, and the error, carry the same one.
+    pub(crate) fn begin(
+        client: &Client,
+        operation_id: &'static str,
+        key: Option<&mut Result<Option<String>, String>>,
+    ) -> Result<Call, Error> {
+        let operation = crate::manifest::find(operation_id).ok_or_else(|| {
+            Error::invalid_request(
+                operation_id,
+                "the operation is missing from the manifest (a build problem; please report it)",
+                None,
+            )
+        })?;
+        let Some(slot) = key else {
+            return Ok(Call {
+                operation,
+                key: None,
+            });
+        };
+        let rule = operation.idempotency_key.unwrap_or(GENERIC_RULE);
+        let key = match slot {
+            Ok(Some(given)) => {
+                validate(given.as_bytes(), rule).map_err(|e| {
+                    Error::invalid_request(operation_id, e.to_string(), Some(Box::new(e)))
+                })?;
+                given.clone()
+            }
+            Ok(None) => {
+                let made = client.inner().keys.next_key();
+                validate(made.as_bytes(), rule).map_err(|e| {
+                    Error::invalid_request(
+                        operation_id,
+                        format!("the client's key generator made an invalid key: {e}"),
+                        Some(Box::new(e)),
+                    )
+                })?;
+                *slot = Ok(Some(made.clone()));
+                made
+            }
+            Err(message) => {
+                return Err(Error::invalid_request(operation_id, message.clone(), None));
+            }
+        };
+        Ok(Call {
+            operation,
+            key: Some(key),
+        })
+    }
+
+    /// After the last attempt: the one error type, carrying the key.
+    pub(crate) fn end<T>(
+        self,
+        result: Result<T, progenitor_client::Error<crate::types::ApiErrorBody>>,
+    ) -> Result<T, Error> {
+        result.map_err(|e| {
+            Error::from_generated(e, self.operation).with_call(self.key, self.operation.replay)
+        })
+    }
+}
+
 impl ClientHooks<ClientState> for Client {
-    /// Once per `send()`: credentials, user agent, per-attempt timeout, and
-    /// the idempotency key (the caller's, checked, or a new one).
-    async fn pre<E>(&self, request: &mut Request, info: &OperationInfo) -> Result<(), Error<E>> {
+    /// Once per `send()`: credentials, user agent, per-attempt timeout. The
+    /// key is already in place (`Call::begin`).
+    async fn pre<E>(
+        &self,
+        request: &mut Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
         let state = self.inner();
         let headers = request.headers_mut();
         if let Some(key) = &state.api_key {
@@ -91,40 +167,15 @@ impl ClientHooks<ClientState> for Client {
         if request.timeout().is_none() {
             *request.timeout_mut() = Some(state.timeout);
         }
-        if !is_mutating(request.method()) {
-            // GET, HEAD, DELETE, OPTIONS never carry a key.
-            request.headers_mut().remove(IDEMPOTENCY_KEY_HEADER);
-            return Ok(());
-        }
-        let rule = crate::manifest::find(info.operation_id)
-            .and_then(|op| op.idempotency_key)
-            .unwrap_or(GENERIC_RULE);
-        let headers = request.headers_mut();
-        match headers.get(IDEMPOTENCY_KEY_HEADER) {
-            Some(given) => validate(given.as_bytes(), rule).map_err(|e| {
-                Error::InvalidRequest(format!(
-                    "{} (operation `{}`); nothing was sent",
-                    e, info.operation_id
-                ))
-            }),
-            None => {
-                let key = state.keys.next_key();
-                let value = HeaderValue::from_str(&key).map_err(|_| {
-                    Error::InvalidRequest(format!(
-                        "the key generator produced an invalid header value {key:?}"
-                    ))
-                })?;
-                headers.insert(IDEMPOTENCY_KEY_HEADER, value);
-                Ok(())
-            }
-        }
+        Ok(())
     }
 
     /// The retry loop: every attempt sends a clone of the same request, so
     /// the same bytes and the same key.
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        let replay =
+            crate::manifest::find(info.operation_id).map_or(Replay::Unkeyed, |op| op.replay);
         let key = request.headers().get(IDEMPOTENCY_KEY_HEADER);
-        let has_key = key.is_some();
         let span = tracing::info_span!(
             "qurl.call",
             operation = info.operation_id,
@@ -132,7 +183,7 @@ impl ClientHooks<ClientState> for Client {
             path = request.url().path(),
             key = key.and_then(|v| v.to_str().ok()).unwrap_or(""),
         );
-        retry_loop(self.client(), self.inner(), request, has_key)
+        retry_loop(self.client(), self.inner(), request, replay)
             .instrument(span)
             .await
     }
@@ -142,11 +193,9 @@ async fn retry_loop(
     client: &reqwest::Client,
     state: &ClientState,
     request: Request,
-    has_key: bool,
+    replay: Replay,
 ) -> reqwest::Result<Response> {
     let policy = &*state.policy;
-    // Replaying is safe for reads and deletes, and for mutations with a key.
-    let replay_safe = !is_mutating(request.method()) || has_key;
     let deadline = policy.deadline.map(|d| Instant::now() + d);
     // Built on the first retry only: most calls never need it.
     let mut backoff = None;
@@ -174,47 +223,51 @@ async fn retry_loop(
             tracing::debug!(attempt = number, outcome = %outcome, decision = "done");
             return outcome.into_result();
         };
-        let stop = |why: &str, outcome: Outcome| {
-            tracing::info!(attempt = number, outcome = %outcome, reason = reason.as_str(), decision = "give-up", why);
-            outcome.into_result()
+        let server = outcome.headers().and_then(server_delay);
+        let situation = Situation {
+            reason,
+            replay,
+            backoff: backoff.get_or_insert_with(|| policy.backoff()).next(),
+            server_wait: server.map(|(d, _)| d),
+            body_replayable: spare.is_some(),
+            time_left: deadline.map(|d| d.saturating_duration_since(Instant::now())),
+            budget: state.budget.available(),
         };
-        if reason.may_have_reached_server() && !replay_safe {
-            return stop("not safe to replay: mutating call without a key", outcome);
-        }
-        let Some(backoff_delay) = backoff.get_or_insert_with(|| policy.backoff()).next() else {
-            return stop("retries exhausted", outcome);
+        let decision = decide(&situation, policy);
+        let (delay, source, cost) = match decision {
+            Decision::Retry {
+                delay,
+                source,
+                cost,
+            } => (delay, source, cost),
+            Decision::Stop(why) => return give_up(number, reason, why.as_str(), outcome),
         };
-        let Some(next) = spare else {
-            return stop("request body cannot be replayed (streaming)", outcome);
-        };
-        let Ok((delay, source)) =
-            next_delay(outcome.headers(), backoff_delay, policy.max_server_delay)
-        else {
-            return stop("server asked to wait longer than max_server_delay", outcome);
-        };
-        if let Some(deadline) = deadline
-            && Instant::now() + delay >= deadline
-        {
-            return stop("the wait would pass the call's deadline", outcome);
-        }
-        let cost = if reason == Reason::Timeout {
-            policy.timeout_retry_cost
-        } else {
-            policy.retry_cost
-        };
+        // Another call may have spent the last tokens since we looked.
         if !state.budget.try_spend(cost) {
-            return stop("retry budget empty", outcome);
+            return give_up(number, reason, Stop::BudgetEmpty.as_str(), outcome);
         }
+        // `decide` already stopped when there was no spare request.
+        let Some(next) = spare else {
+            return give_up(number, reason, Stop::BodyNotReplayable.as_str(), outcome);
+        };
         tracing::info!(
             attempt = number,
             outcome = %outcome,
             reason = reason.as_str(),
             decision = "retry",
             delay_ms = delay.as_millis() as u64,
-            delay_source = source,
+            delay_source = match (source, server) {
+                (DelaySource::Server, Some((_, s))) => s.as_str(),
+                _ => "backoff",
+            },
         );
         policy.sleep(delay).await;
         pending = next;
         number += 1;
     }
+}
+
+fn give_up(number: u32, reason: Reason, why: &str, outcome: Outcome) -> reqwest::Result<Response> {
+    tracing::info!(attempt = number, outcome = %outcome, reason = reason.as_str(), decision = "give-up", why);
+    outcome.into_result()
 }

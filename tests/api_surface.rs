@@ -13,7 +13,7 @@ include!(concat!(env!("OUT_DIR"), "/schemas.rs"));
 #[test]
 fn every_operation_of_the_spec_has_exactly_one_method() {
     assert_eq!(OPERATIONS.len(), 50, "the qURL API has 50 operations");
-    let table: BTreeSet<&str> = OPERATIONS.iter().map(|o| o.method).collect();
+    let table: BTreeSet<&str> = OPERATIONS.iter().map(|o| o.method.as_ref()).collect();
     let generated: BTreeSet<&str> = GENERATED_METHODS.iter().copied().collect();
     assert_eq!(table.len(), OPERATIONS.len(), "method names are unique");
     let missing: Vec<_> = table.difference(&generated).collect();
@@ -35,7 +35,7 @@ fn the_blocking_client_has_every_method_of_the_async_one() {
 #[test]
 fn keys_are_declared_on_every_mutating_operation_and_nowhere_else() {
     for op in OPERATIONS {
-        let mutating = matches!(op.verb, "POST" | "PUT" | "PATCH");
+        let mutating = matches!(op.verb.as_ref(), "POST" | "PUT" | "PATCH");
         assert_eq!(
             op.idempotency_key.is_some(),
             mutating,
@@ -54,6 +54,46 @@ fn keys_are_declared_on_every_mutating_operation_and_nowhere_else() {
             .max_len,
         256
     );
+}
+
+/// Replay classes come from the spec: the 11 mutating operations that
+/// declare `Idempotency-Key` are keyed, the other 11 are not.
+#[test]
+fn replay_classes_follow_the_spec() {
+    use qurl::manifest::Replay;
+    let class = |r: Replay| -> Vec<&str> {
+        OPERATIONS
+            .iter()
+            .filter(|o| o.replay == r)
+            .map(|o| o.method.as_ref())
+            .collect()
+    };
+    assert_eq!(class(Replay::Keyed).len(), 11, "{:?}", class(Replay::Keyed));
+    assert_eq!(
+        class(Replay::Unkeyed),
+        [
+            "patch_api_keys_key_id",
+            "patch_customer",
+            "patch_resources_id",
+            "patch_resources_id_qurls_qurl_id",
+            "post_access_codes_redeem",
+            "post_billing_checkout",
+            "post_billing_portal",
+            "post_domains_domain_regenerate_token",
+            "post_domains_domain_verify",
+            "post_resources",
+            "post_webhooks_id_secret",
+        ]
+    );
+    for keyed in [
+        "post_qurls",
+        "post_qurls_batch",
+        "post_qurls_id_mint_link",
+        "post_api_keys",
+    ] {
+        assert_eq!(qurl::manifest::find(keyed).unwrap().replay, Replay::Keyed);
+    }
+    assert!(class(Replay::Safe).iter().all(|m| !m.starts_with("post")));
 }
 
 #[test]

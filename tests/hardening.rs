@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use httpmock::prelude::*;
-use qurl::{BuildError, Error, ProblemDetails};
+use qurl::{BuildError, ErrorKind};
 use serde_json::json;
 use support::*;
 
@@ -162,7 +162,7 @@ async fn bodies_over_the_cap_are_an_error_not_an_allocation() {
         .build()
         .unwrap();
     let err = client.get_qurls_id().id("r_big").send().await.unwrap_err();
-    assert!(matches!(err, Error::ResponseBodyError(_)), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err:?}");
     assert!(
         format!("{err:#}").contains("cap of 1024 bytes")
             || format!("{:?}", err).contains("cap of 1024"),
@@ -185,7 +185,8 @@ async fn bodies_over_the_cap_are_an_error_not_an_allocation() {
         .build()
         .unwrap();
     let err = client.get_qurls_id().id("r_big").send().await.unwrap_err();
-    assert!(matches!(err, Error::ResponseBodyError(_)), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err:?}");
+    assert!(format!("{err}").contains("cap of 1024 bytes"), "{err}");
 }
 
 #[tokio::test]
@@ -200,10 +201,7 @@ async fn a_server_that_never_answers_is_bounded_by_the_timeout() {
         .unwrap();
     let started = Instant::now();
     let err = client.get_quota().send().await.unwrap_err();
-    assert!(
-        matches!(err, Error::CommunicationError(ref e) if e.is_timeout()),
-        "{err:?}"
-    );
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "bounded: {:?}",
@@ -222,12 +220,9 @@ async fn a_2xx_that_is_not_the_declared_json_is_a_decoding_error_and_not_retried
             .send()
             .await
             .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedResponse, "{body}: {err:?}");
         assert!(
-            matches!(err, Error::InvalidResponsePayload(..)),
-            "{body}: {err:?}"
-        );
-        assert!(
-            format!("{err}").contains("Invalid Response Payload"),
+            format!("{err}").contains("did not decode as the documented type"),
             "says what failed: {err}"
         );
         assert_eq!(rec.count(), 1, "a replay would return the same body");

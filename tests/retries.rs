@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use httpmock::prelude::*;
-use qurl::{Error, WasReplayed};
+use qurl::{ErrorKind, WasReplayed};
 use serde_json::json;
 use support::*;
 
@@ -381,7 +381,7 @@ async fn exhausted_retries_keep_the_last_status_and_body() {
         .collect();
     assert_eq!(keys.len(), 1);
     // 503 is not documented on this operation: it still decodes as the typed error.
-    let problem = qurl::ProblemDetails::problem(&err).expect("the last response, typed");
+    let problem = err.problem().expect("the last response, typed");
     assert_eq!(problem.status, 503);
     assert_eq!(problem.code, "service_unavailable");
 }
@@ -414,8 +414,14 @@ async fn an_empty_budget_fails_fast_with_the_last_result() {
     let server = MockServer::start_async().await;
     let rec = script(&server, POST, "/v1/qurls", vec![reply(503, "")]);
     let sleeps = Sleeps::default();
-    let policy = fast_policy(&sleeps).budget_capacity(5).retry_cost(5);
-    let client = client(&server.base_url(), policy);
+    let policy = fast_policy(&sleeps).retry_cost(5);
+    let client = qurl::Client::builder()
+        .api_key(SECRET_KEY)
+        .base_url(server.base_url())
+        .retry_policy(policy)
+        .retry_budget(5)
+        .build()
+        .unwrap();
     let err = client
         .post_qurls()
         .body(qurl_body())
@@ -488,7 +494,8 @@ async fn invalid_keys_are_refused_before_anything_is_sent() {
             .send()
             .await
             .unwrap_err();
-        assert!(matches!(err, Error::InvalidRequest(_)), "{bad:?}: {err:?}");
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{bad:?}: {err:?}");
+        assert!(err.key_error().is_some(), "{bad:?}: the typed cause");
     }
     let thirty_one = "k".repeat(31);
     let body: qurl::types::CreateApiKeyRequest =
@@ -500,10 +507,14 @@ async fn invalid_keys_are_refused_before_anything_is_sent() {
         .send()
         .await
         .unwrap_err();
-    let Error::InvalidRequest(msg) = err else {
-        panic!("refused locally")
-    };
-    assert!(msg.contains("at least 32"), "names the rule: {msg}");
+    assert_eq!(
+        err.key_error(),
+        Some(&qurl::KeyError::TooShort { len: 31, min: 32 })
+    );
+    assert!(
+        err.to_string().contains("at least 32"),
+        "names the rule: {err}"
+    );
     assert_eq!(qurls.count() + api_keys.count(), 0, "zero requests sent");
 }
 

@@ -4,7 +4,6 @@
 mod support;
 
 use httpmock::prelude::*;
-use qurl::Error;
 use serde_json::json;
 use support::*;
 
@@ -137,15 +136,9 @@ async fn the_problem_envelope_decodes_into_a_typed_error() {
         .send()
         .await
         .unwrap_err();
-    let Error::ErrorResponse(body) = err else {
-        panic!("typed error expected, got {err:?}")
-    };
-    assert_eq!(body.status(), 404);
-    let value = serde_json::to_value(body.into_inner()).unwrap();
-    assert_eq!(
-        value.pointer("/error/code").and_then(|c| c.as_str()),
-        Some("not_found")
-    );
+    assert_eq!(err.kind(), qurl::ErrorKind::NotFound);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(err.problem().map(|p| p.code.as_str()), Some("not_found"));
 }
 
 #[tokio::test]
@@ -166,14 +159,10 @@ async fn validation_errors_keep_their_invalid_fields() {
         .send()
         .await
         .unwrap_err();
-    let Error::ErrorResponse(body) = err else {
-        panic!("typed error expected")
-    };
-    let value = serde_json::to_value(body.into_inner()).unwrap();
+    assert_eq!(err.kind(), qurl::ErrorKind::Validation);
+    let problem = err.problem().expect("problem details");
     assert_eq!(
-        value
-            .pointer("/error/invalid_fields/target_url")
-            .and_then(|c| c.as_str()),
+        problem.invalid_fields.get("target_url").map(String::as_str),
         Some("required")
     );
 }

@@ -35,9 +35,9 @@ fn client(base: &str, owner: usize) -> qurl::Client {
         .retry_policy(
             qurl::RetryPolicy::default()
                 .initial_delay(Duration::from_millis(20))
-                .max_delay(Duration::from_millis(200))
-                .budget_capacity(1_000_000),
+                .max_delay(Duration::from_millis(200)),
         )
+        .retry_budget(1_000_000)
         .key_generator(|| {
             let key = qurl::IdempotencyKey::new().to_string();
             let _ = CALL_KEY.try_with(|slot| *slot.lock().unwrap() = Some(key.clone()));

@@ -65,57 +65,46 @@ fn builder_impls(file: &syn::File) -> Vec<&ItemImpl> {
         .collect()
 }
 
-/// Generic arguments of `ResponseValue<T>` / `Error<E>` inside `send`'s return type.
-fn send_types(imp: &ItemImpl) -> Option<(String, String)> {
+/// The success type `T` of `send`'s `Result<ResponseValue<T>, _>`.
+fn response_type(imp: &ItemImpl) -> Option<String> {
     let send = imp.items.iter().find_map(|i| match i {
         ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
         _ => None,
     })?;
-    let ReturnType::Type(_, ty) = &send.sig.output else {
-        return None;
-    };
-    let text = ty.to_token_stream().to_string().replace(' ', "");
-    let inner = |marker: &str| -> String {
-        text.split_once(marker)
-            .map(|(_, rest)| {
-                let mut depth = 1;
-                let mut out = String::new();
-                for c in rest.chars() {
-                    match c {
-                        '<' => depth += 1,
-                        '>' => depth -= 1,
-                        _ => {}
-                    }
-                    if depth == 0 {
-                        break;
-                    }
-                    out.push(c);
-                }
-                out.trim_start_matches("types::").to_owned()
-            })
-            .unwrap_or_default()
-    };
-    Some((inner("ResponseValue<"), inner("Error<")))
+    let value = crate::rewrite::send_success_type(send)?;
+    let inner = crate::rewrite::generic_arg(&value, "ResponseValue")?;
+    Some(match crate::rewrite::last_ident(inner) {
+        Some(name) => name,
+        None => inner.to_token_stream().to_string(),
+    })
 }
 
+/// The type `body` converts into: `T` in `where V: TryInto<T>`.
 fn body_type(imp: &ItemImpl) -> Option<String> {
     imp.items.iter().find_map(|i| match i {
         ImplItem::Fn(f) if f.sig.ident == "body" => {
-            let w = f
-                .sig
-                .generics
-                .where_clause
-                .as_ref()?
-                .to_token_stream()
-                .to_string()
-                .replace(' ', "");
-            let (_, rest) = w.split_once("TryInto<")?;
-            Some(
-                rest.split(['>', ','])
-                    .next()?
-                    .trim_start_matches("types::")
-                    .to_owned(),
-            )
+            let wc = f.sig.generics.where_clause.as_ref()?;
+            wc.predicates.iter().find_map(|p| {
+                let syn::WherePredicate::Type(t) = p else {
+                    return None;
+                };
+                t.bounds.iter().find_map(|b| {
+                    let syn::TypeParamBound::Trait(tb) = b else {
+                        return None;
+                    };
+                    let seg = tb.path.segments.last()?;
+                    if seg.ident != "TryInto" {
+                        return None;
+                    }
+                    let syn::PathArguments::AngleBracketed(a) = &seg.arguments else {
+                        return None;
+                    };
+                    a.args.iter().find_map(|g| match g {
+                        syn::GenericArgument::Type(ty) => crate::rewrite::last_ident(ty),
+                        _ => None,
+                    })
+                })
+            })
         }
         _ => None,
     })
@@ -131,12 +120,11 @@ pub fn fill_type_names(file: &syn::File, ops: &mut [Operation]) {
         }
     }
     for op in ops.iter_mut() {
-        if let Some(imp) = by_method.get(&op.method) {
-            if let Some((ok, err)) = send_types(imp) {
-                op.response_type = ok;
-                op.error_type = err;
+        if let Some(imp) = by_method.get(op.method.as_ref()) {
+            if let Some(ok) = response_type(imp) {
+                op.response_type = ok.into();
             }
-            op.body_type = body_type(imp);
+            op.body_type = body_type(imp).map(Into::into);
         }
     }
 }
@@ -151,7 +139,7 @@ pub fn generated_method_names(file: &syn::File) -> Vec<String> {
 pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
     let generated: syn::Path = syn::parse_str(GENERATED).map_err(|e| e.to_string())?;
     let methods = client_methods(file);
-    let known: std::collections::BTreeSet<&str> = ops.iter().map(|o| o.method.as_str()).collect();
+    let known: std::collections::BTreeSet<&str> = ops.iter().map(|o| o.method.as_ref()).collect();
     let Some((_, items)) = top_builder_mod(file).and_then(|m| m.content.as_ref()) else {
         return Err("progenitor's output has no `builder` module".into());
     };
@@ -216,12 +204,12 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
                     #(#docs)*
                     /// Blocks the calling thread until the call, retries included, is done.
                     pub fn send(self) #output {
-                        self.runtime.block_on(self.inner.send())
+                        self.runtime.run(self.inner.send())
                     }
                 });
                 continue;
             }
-            if f.sig.asyncness.is_some() {
+            if f.sig.asyncness.is_some() || !matches!(f.vis, syn::Visibility::Public(_)) {
                 // Streams and other async helpers have no blocking form yet.
                 continue;
             }
@@ -263,6 +251,7 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
         );
         structs.push(quote! {
             #[doc = #doc]
+            #[must_use = "a builder does nothing until `send` is called"]
             #(#derives)*
             pub struct #name<'a> {
                 pub(crate) inner: #generated::builder::#name<'a>,
@@ -289,7 +278,7 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
         /// Blocking builders, one per operation, mirroring the async ones.
         pub mod builder {
             #[allow(unused_imports)]
-            use #generated::{types, ByteStream, Error, ResponseValue};
+            use #generated::{types, ByteStream, ResponseValue};
             #(#structs)*
         }
         impl crate::blocking::Client {

@@ -2,7 +2,6 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle};
 use serde_json::Value;
@@ -39,15 +38,10 @@ impl Generated {
         let mut names: Vec<&str> = self
             .operations
             .iter()
-            .flat_map(|o| {
-                [
-                    o.body_type.as_deref(),
-                    Some(o.response_type.as_str()),
-                    Some(o.error_type.as_str()),
-                ]
-            })
+            .flat_map(|o| [o.body_type.as_deref(), Some(o.response_type.as_ref())])
             .flatten()
             .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .chain([crate::normalise::ERROR_BODY])
             .collect();
         names.sort_unstable();
         names.dedup();
@@ -59,10 +53,6 @@ impl Generated {
             "/// JSON Schema of every request, response and error type.\npub fn type_schemas() -> Vec<(&'static str, schemars::schema::RootSchema)> {{\n    vec![\n{}\n    ]\n}}\n",
             rows.join("\n")
         )
-    }
-
-    pub fn manifest_json(&self) -> String {
-        serde_json::to_string_pretty(&self.operations).unwrap_or_default()
     }
 }
 
@@ -97,8 +87,14 @@ pub fn generate_from_value(published: Value, file: &str) -> Result<Generated, Co
                 format!("progenitor rejected the normalised document: {e}"),
             )
         })?;
-    let file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
+    let mut file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
         CodegenError::new(file, format!("progenitor produced unparsable code: {e}"))
+    })?;
+    crate::rewrite::rewrite(&mut file_ast, &doc).map_err(|m| {
+        CodegenError::new(
+            file,
+            format!("progenitor's output has an unexpected shape: {m}"),
+        )
     })?;
 
     let mut operations = manifest::build(&published, &doc);
@@ -115,7 +111,7 @@ pub fn generate_from_value(published: Value, file: &str) -> Result<Generated, Co
 }
 
 /// Read `spec_path`, generate, and write `codegen.rs`, `blocking.rs`,
-/// `manifest.rs` and `manifest.json` into `out_dir`.
+/// `manifest_types.rs`, `manifest.rs` and `schemas.rs` into `out_dir`.
 pub fn generate_to_dir(spec_path: &Path, out_dir: &Path) -> Result<Generated, CodegenError> {
     let file = spec_path.display().to_string();
     let text = std::fs::read_to_string(spec_path)
@@ -137,27 +133,28 @@ pub fn generate_to_dir(spec_path: &Path, out_dir: &Path) -> Result<Generated, Co
     };
     write("codegen.rs", &generated.client)?;
     write("blocking.rs", &generated.blocking)?;
+    write("manifest_types.rs", manifest::TYPES_SOURCE)?;
     write("manifest.rs", &generated.manifest_rust())?;
-    write("manifest.json", &generated.manifest_json())?;
     write("schemas.rs", &generated.schemas_rust())?;
     Ok(generated)
 }
 
 /// progenitor panics on some documents; turn a panic into an error that
 /// names the file instead of a backtrace from deep inside the generator.
+/// The panic hook is left alone (swapping it races with other threads); the
+/// message is read from the panic's payload.
 fn run_guarded<T>(file: &str, f: impl FnOnce() -> T) -> Result<T, CodegenError> {
-    let message = Arc::new(Mutex::new(None::<String>));
-    let sink = Arc::clone(&message);
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        if let Ok(mut m) = sink.lock() {
-            *m = Some(info.to_string());
-        }
-    }));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    panic::set_hook(previous);
-    result.map_err(|_| {
-        let detail = message.lock().ok().and_then(|m| m.clone()).unwrap_or_default();
-        CodegenError::new(file, format!("progenitor panicked while generating ({detail}); the normaliser does not cover this construct yet"))
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let detail = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        CodegenError::new(
+            file,
+            format!(
+                "progenitor panicked while generating ({detail}); the normaliser does not cover this construct yet"
+            ),
+        )
     })
 }

@@ -11,6 +11,7 @@ mod generate;
 pub mod manifest;
 mod names;
 pub mod normalise;
+mod rewrite;
 
 pub use error::CodegenError;
 pub use generate::{Generated, generate_from_value, generate_to_dir};

@@ -29,11 +29,35 @@ pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 /// Parameter extension carrying the key's length rule past normalisation.
 pub const KEY_RULE_EXTENSION: &str = "x-qurl-key-rule";
 
+/// Parameter extension: `true` when the published spec itself declared the
+/// key (so the API honours it), `false` when the normaliser added it.
+pub const KEY_DECLARED_EXTENSION: &str = "x-qurl-key-declared";
+
+/// Operation extension a spec author may set to `true` on a POST/PUT/PATCH
+/// that is idempotent by nature (a second identical call changes nothing
+/// more), so the client replays it like a keyed call.
+pub const IDEMPOTENT_EXTENSION: &str = "x-qurl-idempotent";
+
+/// The one error body type every operation gets (see [`error_body_schema`]).
+pub const ERROR_BODY: &str = "ApiErrorBody";
+
 /// Normalise `doc` in place. `file` names the document in errors.
 pub fn normalise(doc: &mut Value, file: &str) -> Result<(), CodegenError> {
     check_version(doc, file)?;
     let components = doc.get("components").cloned().unwrap_or_else(|| json!({}));
     let mut new_schemas: BTreeMap<String, Value> = BTreeMap::new();
+    if components
+        .pointer(&format!("/schemas/{ERROR_BODY}"))
+        .is_some()
+    {
+        return Err(CodegenError::new(
+            file,
+            format!(
+                "the spec defines a schema named `{ERROR_BODY}`, the name the normaliser gives the shared error body; rename it"
+            ),
+        ));
+    }
+    new_schemas.insert(ERROR_BODY.to_owned(), error_body_schema());
     let mut seen_names: BTreeMap<String, String> = BTreeMap::new();
 
     let paths = doc
@@ -99,6 +123,35 @@ pub fn normalise(doc: &mut Value, file: &str) -> Result<(), CodegenError> {
     Ok(())
 }
 
+/// The lenient error envelope every error status of every operation decodes
+/// into: problem details, per-field messages and meta, with nothing required
+/// (a proxy's or an old server's body still decodes), plus `data` for error
+/// answers that carry results (batch create's 400).
+fn error_body_schema() -> Value {
+    let text = json!({"type": "string"});
+    json!({
+        "description": "Error body of every operation: problem details, per-field messages, metadata, and the results an error answer may carry.",
+        "type": "object",
+        "properties": {
+            "error": {
+                "description": "Problem details (RFC 7807) with a stable `code`.",
+                "type": "object",
+                "properties": {
+                    "type": text, "title": text, "status": {"type": "integer"},
+                    "code": text, "detail": text, "instance": text,
+                    "invalid_fields": {"type": "object", "additionalProperties": text},
+                },
+            },
+            "meta": {
+                "description": "Metadata; `request_id` identifies the request for support.",
+                "type": "object",
+                "properties": {"request_id": text},
+            },
+            "data": {"description": "Results an error answer carries (batch create's per-item outcomes)."},
+        },
+    })
+}
+
 fn check_version(doc: &Value, file: &str) -> Result<(), CodegenError> {
     let Some(obj) = doc.as_object() else {
         return Err(CodegenError::new(file, "the document is not a JSON object"));
@@ -157,13 +210,11 @@ fn rename_operation(op: &mut Map<String, Value>, name: &str) {
     op.insert("operationId".into(), Value::String(name.to_owned()));
 }
 
-/// Follow a local `#/components/<kind>/<name>` reference.
-fn resolve<'a>(value: &'a Value, components: &'a Value, kind: &str) -> Option<&'a Value> {
+/// Follow a local `#/components/...` reference (the one resolver of the
+/// generator); a value without `$ref` is itself. `None`: a dangling reference.
+pub fn resolve_ref<'a>(value: &'a Value, components: &'a Value) -> Option<&'a Value> {
     match value.get("$ref").and_then(Value::as_str) {
-        Some(r) => {
-            let name = r.strip_prefix(&format!("#/components/{kind}/"))?;
-            components.get(kind)?.get(name)
-        }
+        Some(r) => components.pointer(r.strip_prefix("#/components")?),
         None => Some(value),
     }
 }
@@ -191,10 +242,10 @@ fn ensure_idempotency_key(
         .as_array_mut()
         .ok_or_else(|| CodegenError::at(file, label, "`parameters` is not an array"))?;
     for p in params.iter_mut() {
-        let resolved = resolve(p, components, "parameters").cloned();
+        let resolved = resolve_ref(p, components).cloned();
         if let Some(resolved) = resolved.filter(is_key_header) {
             // Inline the reference so the shared component stays untouched.
-            *p = key_parameter(&resolved);
+            *p = key_parameter(&resolved, true);
             return Ok(());
         }
     }
@@ -202,16 +253,22 @@ fn ensure_idempotency_key(
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|p| resolve(p, components, "parameters"))
+        .filter_map(|p| resolve_ref(p, components))
         .find(|p| is_key_header(p));
-    let declared = from_path.cloned().unwrap_or_else(|| {
-        json!({"in": "header", "name": IDEMPOTENCY_HEADER, "schema": {"type": "string", "minLength": 1, "maxLength": 256}})
-    });
-    params.push(key_parameter(&declared));
+    let parameter = match from_path {
+        Some(declared) => key_parameter(declared, true),
+        None => key_parameter(
+            &json!({"in": "header", "name": IDEMPOTENCY_HEADER, "schema": {"type": "string", "minLength": 1, "maxLength": 256}}),
+            false,
+        ),
+    };
+    params.push(parameter);
     Ok(())
 }
 
-fn key_parameter(declared: &Value) -> Value {
+/// The key parameter as the generated code sees it. `declared` records
+/// whether the spec itself declared the key: that decides replay safety.
+fn key_parameter(declared: &Value, by_spec: bool) -> Value {
     let schema = declared.get("schema").cloned().unwrap_or_else(|| json!({}));
     let min = schema
         .get("minLength")
@@ -231,6 +288,7 @@ fn key_parameter(declared: &Value) -> Value {
         "schema": {"type": "string"},
     });
     out[KEY_RULE_EXTENSION] = json!({"min_len": min, "max_len": max});
+    out[KEY_DECLARED_EXTENSION] = json!(by_spec);
     if let Some(d) = declared.get("description") {
         out["description"] = d.clone();
     }
@@ -297,15 +355,13 @@ fn normalise_responses(
     };
     // Inline `$ref` responses so per-operation edits stay per operation.
     for (status, response) in responses.iter_mut() {
-        let resolved = resolve(response, components, "responses")
-            .cloned()
-            .ok_or_else(|| {
-                CodegenError::at(
-                    file,
-                    label,
-                    format!("response {status} refers to a missing component"),
-                )
-            })?;
+        let resolved = resolve_ref(response, components).cloned().ok_or_else(|| {
+            CodegenError::at(
+                file,
+                label,
+                format!("response {status} refers to a missing component"),
+            )
+        })?;
         *response = resolved;
         if let Some(content) = response.get_mut("content") {
             normalise_content(content);
@@ -325,49 +381,42 @@ fn normalise_responses(
     if typed_success {
         responses.retain(|s, r| !is_success(s) || r.get("content").is_some());
     }
-    add_error_ranges(responses, components);
-    for success in [true, false] {
-        unify_schemas(responses, success, new_schemas, method);
-    }
+    use_one_error_body(responses);
+    unify_success_schemas(responses, new_schemas, method);
     Ok(())
 }
 
-/// Undocumented 4xx/5xx statuses (a 503 from a proxy, a 429 the spec forgot)
-/// decode as the operation's error type instead of an untyped response.
+/// Every error status answers the one error body, and undocumented 4xx/5xx
+/// statuses (a 503 from a proxy, a 429 the spec forgot) decode as it too.
 /// Ranges, not `default`: progenitor counts `default` as a success too.
-fn add_error_ranges(responses: &mut Map<String, Value>, components: &Value) {
-    let fallback = responses
-        .iter()
-        .filter(|(s, _)| s.starts_with('4') || s.starts_with('5'))
-        .find_map(|(_, r)| json_schema(r).cloned())
-        .or_else(|| {
-            components
-                .pointer("/schemas/ErrorEnvelope")
-                .map(|_| json!({"$ref": "#/components/schemas/ErrorEnvelope"}))
-        });
-    let Some(schema) = fallback else { return };
+fn use_one_error_body(responses: &mut Map<String, Value>) {
+    let body = json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{ERROR_BODY}")}}});
+    responses.remove("default");
     for range in ["4XX", "5XX"] {
-        let covered = responses.keys().any(|k| k.eq_ignore_ascii_case(range));
-        if !covered {
+        if !responses.keys().any(|k| k.eq_ignore_ascii_case(range)) {
             responses.insert(
                 range.to_owned(),
-                json!({"description": "Any other error status.", "content": {"application/json": {"schema": schema}}}),
+                json!({"description": "Any other error status."}),
             );
+        }
+    }
+    for (status, response) in responses.iter_mut() {
+        if !is_success(status) {
+            response["content"] = body.clone();
         }
     }
 }
 
-/// Several distinct schemas in one set (success or error) become one `anyOf`
-/// component, named after its members so that equal sets share one type.
-fn unify_schemas(
+/// Several distinct success schemas become one `anyOf` component, named
+/// after its members so that equal sets share one type.
+fn unify_success_schemas(
     responses: &mut Map<String, Value>,
-    success: bool,
     new_schemas: &mut BTreeMap<String, Value>,
     method: &str,
 ) {
     let mut distinct: Vec<Value> = Vec::new();
     for (status, r) in responses.iter() {
-        if is_success(status) != success && status != "default" {
+        if !is_success(status) {
             continue;
         }
         if let Some(s) = json_schema(r)
@@ -390,11 +439,7 @@ fn unify_schemas(
         .collect();
     let name = match ref_names {
         Some(names) => names.into_iter().collect::<Vec<_>>().join("Or"),
-        None => format!(
-            "{}{}",
-            pascal(method),
-            if success { "Success" } else { "Failure" }
-        ),
+        None => format!("{}Success", pascal(method)),
     };
     new_schemas.entry(name.clone()).or_insert_with(|| {
         json!({
@@ -404,7 +449,7 @@ fn unify_schemas(
     });
     let reference = json!({"$ref": format!("#/components/schemas/{name}")});
     for (status, r) in responses.iter_mut() {
-        if (is_success(status) == success || status == "default")
+        if is_success(status)
             && let Some(schema) = r.pointer_mut("/content/application~1json/schema")
         {
             *schema = reference.clone();

@@ -34,12 +34,6 @@ impl Reason {
             Reason::InFlight => "duplicate-request-in-flight",
         }
     }
-
-    /// Whether a retry for this reason re-sends a request the server may
-    /// already have acted on (so it needs a key or a safe verb).
-    pub(crate) fn may_have_reached_server(self) -> bool {
-        !matches!(self, Reason::Connect)
-    }
 }
 
 /// `None`: the outcome is final (success, or an error no retry can fix).

@@ -15,8 +15,11 @@ pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Sen
 ///
 /// Defaults: 3 retries, delays from 500 ms doubling to an 8 s cap with
 /// jitter, `Retry-After` honoured up to 60 s, statuses 408/429/502/503/504
-/// and 409 `duplicate_request` retried, no overall deadline, and a budget of
-/// 500 tokens (5 per retry, 10 per retry after a timeout, 1 back per success).
+/// and 409 `duplicate_request` retried, no overall deadline; a retry takes 5
+/// tokens from the client's budget (10 after a timeout) and a success puts 1
+/// back (the budget's size is set on [`crate::ClientBuilder::retry_budget`]).
+/// Operations the spec does not declare idempotent are replayed only when
+/// the request never reached the server (see [`RetryPolicy::assume_idempotent`]).
 ///
 /// ```
 /// use std::time::Duration;
@@ -25,8 +28,7 @@ pub type Sleeper = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Sen
 ///     .initial_delay(Duration::from_millis(200))
 ///     .deadline(Duration::from_secs(30));
 /// let never = qurl::RetryPolicy::none();
-/// assert_eq!(never.get_max_retries(), 0);
-/// # let _ = patient;
+/// # let _ = (patient, never);
 /// ```
 #[derive(Clone)]
 pub struct RetryPolicy {
@@ -38,7 +40,7 @@ pub struct RetryPolicy {
     pub(crate) deadline: Option<Duration>,
     pub(crate) retry_statuses: Vec<u16>,
     pub(crate) retry_in_flight_conflict: bool,
-    pub(crate) budget_capacity: u32,
+    pub(crate) assume_idempotent: bool,
     pub(crate) retry_cost: u32,
     pub(crate) timeout_retry_cost: u32,
     pub(crate) success_refund: u32,
@@ -56,7 +58,7 @@ impl Default for RetryPolicy {
             deadline: None,
             retry_statuses: vec![408, 429, 502, 503, 504],
             retry_in_flight_conflict: true,
-            budget_capacity: 500,
+            assume_idempotent: false,
             retry_cost: 5,
             timeout_retry_cost: 10,
             success_refund: 1,
@@ -129,9 +131,27 @@ impl RetryPolicy {
         self
     }
 
-    /// Tokens in a new client's retry budget.
-    pub fn budget_capacity(mut self, tokens: u32) -> Self {
-        self.budget_capacity = tokens;
+    /// Replay POST/PUT/PATCH operations whose spec declares no
+    /// `Idempotency-Key` as if it did (off by default). Without it, such a
+    /// call is retried only when the request provably never reached the
+    /// server (no connection, or 429), because a replay could act twice.
+    /// Turn it on, for a client or for one call, only where you know a
+    /// repeat is harmless; `x-qurl-idempotent: true` in the spec does the
+    /// same for one operation, and survives regeneration.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: qurl::Client) -> Result<(), qurl::Error> {
+    /// // This customer update sets absolute values: repeating it is harmless.
+    /// client
+    ///     .with_retry_policy(qurl::RetryPolicy::default().assume_idempotent(true))
+    ///     .patch_customer()
+    ///     .body_map(|b| b.spending_cap_cents(50_000))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn assume_idempotent(mut self, on: bool) -> Self {
+        self.assume_idempotent = on;
         self
     }
 
@@ -157,16 +177,6 @@ impl RetryPolicy {
     pub fn sleeper(mut self, sleeper: Sleeper) -> Self {
         self.sleeper = Some(sleeper);
         self
-    }
-
-    /// Configured number of retries.
-    pub fn get_max_retries(&self) -> u32 {
-        self.max_retries
-    }
-
-    /// Configured deadline.
-    pub fn get_deadline(&self) -> Option<Duration> {
-        self.deadline
     }
 
     /// The backoff delays of one call, from `backon`.
@@ -201,7 +211,7 @@ impl fmt::Debug for RetryPolicy {
             .field("deadline", &self.deadline)
             .field("retry_statuses", &self.retry_statuses)
             .field("retry_in_flight_conflict", &self.retry_in_flight_conflict)
-            .field("budget_capacity", &self.budget_capacity)
+            .field("assume_idempotent", &self.assume_idempotent)
             .field("retry_cost", &self.retry_cost)
             .field("timeout_retry_cost", &self.timeout_retry_cost)
             .field("success_refund", &self.success_refund)

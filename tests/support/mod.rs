@@ -126,7 +126,7 @@ impl Sleeps {
     pub fn all(&self) -> Vec<Duration> {
         self.0.lock().unwrap().clone()
     }
-    pub fn sleeper(&self) -> qurl::Sleeper {
+    pub fn sleeper(&self) -> qurl::retry::Sleeper {
         let sink = self.0.clone();
         Arc::new(move |d| {
             sink.lock().unwrap().push(d);

@@ -1,0 +1,371 @@
+//! Edits progenitor's output, read as syntax, into the surface the crate
+//! promises:
+//!
+//! - body builders take plain values: an optional field's setter takes the
+//!   value itself (no `Some`), a list field takes any iterator of values, a
+//!   timestamp takes a `DateTime` or an RFC 3339 string, and a number is
+//!   checked against the spec's `minimum`/`maximum`. Errors name the field;
+//! - every operation's `send` returns `Result<_, crate::Error>`: progenitor's
+//!   `send` becomes the private `send_generated`, and a wrapper hands the call
+//!   to the shim (`crate::shim::Call`), which makes or checks the key first and
+//!   turns the outcome into the one error type;
+//! - every builder is `#[must_use]`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::Value;
+use syn::{
+    Expr, GenericArgument, ImplItem, ImplItemFn, Item, ItemImpl, ItemMod, PathArguments,
+    ReturnType, Type, WherePredicate, parse_quote,
+};
+
+/// Apply every edit. `doc` is the normalised document (for number ranges).
+pub fn rewrite(file: &mut syn::File, doc: &Value) -> Result<(), String> {
+    for item in &mut file.items {
+        match item {
+            Item::Mod(m) if m.ident == "types" => {
+                let builder = submodule(m, "builder")
+                    .ok_or("progenitor's `types` module has no `builder` module")?;
+                rewrite_type_builders(builder, doc)?;
+            }
+            Item::Mod(m) if m.ident == "builder" => rewrite_operation_builders(m)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn submodule<'a>(m: &'a mut ItemMod, name: &str) -> Option<&'a mut ItemMod> {
+    m.content.as_mut()?.1.iter_mut().find_map(|i| match i {
+        Item::Mod(sub) if sub.ident == name => Some(sub),
+        _ => None,
+    })
+}
+
+/// The last path segment of a type, e.g. `CreateQurlRequest` for
+/// `super::CreateQurlRequest`.
+pub fn last_ident(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// `Some(T)` when `ty` is `Wrapper<T>` (matched on the last segment).
+pub fn generic_arg<'a>(ty: &'a Type, wrapper: &str) -> Option<&'a Type> {
+    generic_args(ty, wrapper)?.into_iter().next()
+}
+
+/// The type arguments of `ty` when it is `Wrapper<..>`.
+pub fn generic_args<'a>(ty: &'a Type, wrapper: &str) -> Option<Vec<&'a Type>> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    Some(
+        args.args
+            .iter()
+            .filter_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+fn must_use(attrs: &mut Vec<syn::Attribute>) {
+    if !attrs.iter().any(|a| a.path().is_ident("must_use")) {
+        attrs.push(parse_quote!(#[must_use = "a builder does nothing until it is used"]));
+    }
+}
+
+// ---- body builders -------------------------------------------------------
+
+/// The target type of a setter: `T` in `where T: TryInto<T>`.
+fn setter_target(f: &ImplItemFn) -> Option<Type> {
+    let wc = f.sig.generics.where_clause.as_ref()?;
+    wc.predicates.iter().find_map(|p| match p {
+        WherePredicate::Type(t) => t.bounds.iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(tb) => {
+                let seg = tb.path.segments.last()?;
+                if seg.ident != "TryInto" {
+                    return None;
+                }
+                match &seg.arguments {
+                    PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+                        GenericArgument::Type(t) => Some(t.clone()),
+                        _ => None,
+                    }),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
+fn rewrite_type_builders(builder: &mut ItemMod, doc: &Value) -> Result<(), String> {
+    let Some((_, items)) = builder.content.as_mut() else {
+        return Ok(());
+    };
+    for item in items.iter_mut() {
+        match item {
+            Item::Struct(s) => must_use(&mut s.attrs),
+            Item::Impl(imp) if imp.trait_.is_none() => {
+                let type_name = last_ident(&imp.self_ty).unwrap_or_default();
+                let schema = doc
+                    .pointer(&format!("/components/schemas/{type_name}"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                for it in &mut imp.items {
+                    if let ImplItem::Fn(f) = it
+                        && let Some(target) = setter_target(f)
+                    {
+                        let field = f.sig.ident.clone();
+                        let property = property_schema(&schema, &field.to_string());
+                        *f = plain_value_setter(&field, &target, property)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The schema of a property, found by the setter's name (progenitor appends
+/// `_` to names that are Rust keywords).
+fn property_schema<'a>(schema: &'a Value, field: &str) -> Option<&'a Value> {
+    let props = schema.get("properties")?;
+    props
+        .get(field)
+        .or_else(|| props.get(field.trim_start_matches("r#").trim_end_matches('_')))
+}
+
+fn is_integer(ty: &Type) -> bool {
+    matches!(
+        last_ident(ty).as_deref(),
+        Some("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "isize" | "usize")
+    )
+}
+
+fn is_float(ty: &Type) -> bool {
+    matches!(last_ident(ty).as_deref(), Some("f32" | "f64"))
+}
+
+/// `Ok(v)` if `v` is within the spec's bounds, else an error naming them.
+fn range_check(field: &str, ty: &Type, schema: Option<&Value>) -> Option<TokenStream> {
+    let schema = schema?;
+    let (min, max) = (schema.get("minimum"), schema.get("maximum"));
+    if min.is_none() && max.is_none() {
+        return None;
+    }
+    let literal = |v: &Value| -> Option<Expr> {
+        if is_integer(ty) {
+            syn::parse_str(&v.as_i64()?.to_string()).ok()
+        } else if is_float(ty) {
+            syn::parse_str(&format!("{:?}", v.as_f64()?)).ok()
+        } else {
+            None
+        }
+    };
+    let mut checks = Vec::new();
+    let mut rule = Vec::new();
+    // A minimum of 0 says nothing an unsigned type does not already.
+    let unsigned = last_ident(ty).is_some_and(|t| t.starts_with('u'));
+    let min = min.filter(|m| !(unsigned && m.as_i64() == Some(0)));
+    if let Some(m) = min.and_then(literal) {
+        checks.push(quote!(v >= #m));
+        rule.push(format!("at least {}", min.unwrap_or(&Value::Null)));
+    }
+    if let Some(m) = max.and_then(literal) {
+        checks.push(quote!(v <= #m));
+        rule.push(format!("at most {}", max.unwrap_or(&Value::Null)));
+    }
+    if checks.is_empty() {
+        return None;
+    }
+    let message = format!(
+        "`{field}`: {{v}} is out of range: the spec says {}",
+        rule.join(" and ")
+    );
+    Some(quote! {
+        .and_then(|v| if #(#checks)&&* { Ok(v) } else { Err(format!(#message)) })
+    })
+}
+
+/// One setter that takes a plain value, converts it, checks it, and keeps
+/// any error (naming the field) for `send` to report before anything is sent.
+fn plain_value_setter(
+    field: &syn::Ident,
+    target: &Type,
+    schema: Option<&Value>,
+) -> Result<ImplItemFn, String> {
+    let name = field.to_string();
+    let name = name.trim_start_matches("r#");
+    let (optional, value_ty) = match generic_arg(target, "Option") {
+        Some(inner) => (true, inner.clone()),
+        None => (false, target.clone()),
+    };
+    let wrap = if optional {
+        quote!(.map(Some))
+    } else {
+        quote!()
+    };
+    let doc = format!("Set `{name}`.");
+    let convert_error = format!("`{name}`: {{e}}");
+    if let Some(elem) = generic_arg(&value_ty, "Vec") {
+        let item_schema = schema.and_then(|s| s.get("items"));
+        let check = range_check(name, elem, item_schema).unwrap_or_default();
+        return Ok(parse_quote! {
+            #[doc = #doc]
+            #[doc = ""]
+            #[doc = "Takes any list or iterator of values (`[\"a\", \"b\"]`, a `Vec`)."]
+            pub fn #field<I, T>(mut self, value: I) -> Self
+            where
+                I: ::std::iter::IntoIterator<Item = T>,
+                T: ::std::convert::TryInto<#elem>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.#field = value
+                    .into_iter()
+                    .map(|item| {
+                        item.try_into()
+                            .map_err(|e| format!(#convert_error))
+                            #check
+                    })
+                    .collect::<::std::result::Result<::std::vec::Vec<#elem>, ::std::string::String>>()
+                    #wrap;
+                self
+            }
+        });
+    }
+    if last_ident(&value_ty).as_deref() == Some("DateTime") {
+        return Ok(parse_quote! {
+            #[doc = #doc]
+            #[doc = ""]
+            #[doc = "Takes a `chrono::DateTime<Utc>` or an RFC 3339 string such as `\"2026-12-01T09:00:00Z\"`."]
+            pub fn #field<T>(mut self, value: T) -> Self
+            where
+                T: crate::body::Timestamp,
+            {
+                self.#field = value
+                    .into_timestamp()
+                    .map_err(|e| format!(#convert_error))
+                    #wrap;
+                self
+            }
+        });
+    }
+    let check = range_check(name, &value_ty, schema).unwrap_or_default();
+    Ok(parse_quote! {
+        #[doc = #doc]
+        pub fn #field<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<#value_ty>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.#field = value
+                .try_into()
+                .map_err(|e| format!(#convert_error))
+                #check
+                #wrap;
+            self
+        }
+    })
+}
+
+// ---- operation builders --------------------------------------------------
+
+fn rewrite_operation_builders(m: &mut ItemMod) -> Result<(), String> {
+    let Some((_, items)) = m.content.as_mut() else {
+        return Err("progenitor's `builder` module is empty".into());
+    };
+    for item in items.iter_mut() {
+        match item {
+            Item::Struct(s) => must_use(&mut s.attrs),
+            Item::Impl(imp) if imp.trait_.is_none() => wrap_send(imp)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `ResponseValue<T>` out of `Result<ResponseValue<T>, Error<E>>`.
+pub fn send_success_type(f: &ImplItemFn) -> Option<Type> {
+    let ReturnType::Type(_, ty) = &f.sig.output else {
+        return None;
+    };
+    generic_arg(ty, "Result").cloned()
+}
+
+fn operation_id(f: &ImplItemFn) -> Option<String> {
+    // `let info = OperationInfo { operation_id: "post_qurls" };`
+    struct Finder(Option<String>);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_field_value(&mut self, fv: &'ast syn::FieldValue) {
+            if let syn::Member::Named(n) = &fv.member
+                && n == "operation_id"
+                && let Expr::Lit(l) = &fv.expr
+                && let syn::Lit::Str(s) = &l.lit
+            {
+                self.0 = Some(s.value());
+            }
+            syn::visit::visit_field_value(self, fv);
+        }
+    }
+    let mut finder = Finder(None);
+    syn::visit::Visit::visit_impl_item_fn(&mut finder, f);
+    finder.0
+}
+
+fn wrap_send(imp: &mut ItemImpl) -> Result<(), String> {
+    let builder = last_ident(&imp.self_ty).unwrap_or_default();
+    let Some(send) = imp.items.iter_mut().find_map(|i| match i {
+        ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
+        _ => None,
+    }) else {
+        return Ok(());
+    };
+    let success = send_success_type(send).ok_or_else(|| {
+        format!("`{builder}::send` does not return `Result<ResponseValue<_>, _>`")
+    })?;
+    let op =
+        operation_id(send).ok_or_else(|| format!("`{builder}::send` names no operation_id"))?;
+    let docs: Vec<syn::Attribute> = send
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .cloned()
+        .collect();
+    send.sig.ident = format_ident!("send_generated");
+    send.vis = syn::Visibility::Inherited;
+    send.attrs.retain(|a| !a.path().is_ident("doc"));
+    let has_key = imp
+        .items
+        .iter()
+        .any(|i| matches!(i, ImplItem::Fn(f) if f.sig.ident == "idempotency_key"));
+    let key = if has_key {
+        quote!(Some(&mut self.idempotency_key))
+    } else {
+        quote!(None)
+    };
+    let wrapper: ImplItemFn = parse_quote! {
+        #(#docs)*
+        ///
+        /// Retries, the idempotency key and errors follow the crate's rules
+        /// (see the crate docs); every error is a [`crate::Error`].
+        #[allow(unused_mut)]
+        pub async fn send(mut self) -> ::std::result::Result<#success, crate::Error> {
+            let call = crate::shim::Call::begin(self.client, #op, #key)?;
+            call.end(self.send_generated().await)
+        }
+    };
+    imp.items.push(ImplItem::Fn(wrapper));
+    Ok(())
+}
