@@ -15,6 +15,10 @@ pub const GENERIC_RULE: KeyRule = KeyRule {
     max_len: 256,
 };
 
+/// Namespace of [`IdempotencyKey::derive`]: UUIDv5 of
+/// `https://api.layerv.ai/idempotency-key` in the URL namespace.
+const DERIVE_NAMESPACE: uuid::Uuid = uuid::uuid!("f1fa3ac6-23ef-5ddc-a831-c55cf0b07d83");
+
 /// An `Idempotency-Key` value, made or checked before the call.
 ///
 /// Make one ahead of the call to store it with your own job, then pass it to
@@ -41,6 +45,35 @@ impl IdempotencyKey {
             static V7: uuid::ContextV7 = const { uuid::ContextV7::new() };
         }
         let id = V7.with(|ctx| uuid::Uuid::new_v7(uuid::Timestamp::now(ctx)));
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        Self(id.hyphenated().encode_lower(&mut buf).to_owned())
+    }
+
+    /// A deterministic key from your own identifiers, so a job restarted on
+    /// any machine resends the same key without storing anything: use it when
+    /// the call belongs to something you already name (an order, a job run,
+    /// an import row). Use [`IdempotencyKey::new`] for one-off calls.
+    ///
+    /// The algorithm is stable and published: the key is the UUIDv5 (RFC
+    /// 9562) of the name `"{ns_len}:{namespace},{id_len}:{id},"` (lengths in
+    /// UTF-8 bytes, netstring style, so no two pairs share a name) in the
+    /// namespace `f1fa3ac6-23ef-5ddc-a831-c55cf0b07d83`, itself the UUIDv5 of
+    /// `https://api.layerv.ai/idempotency-key` in the URL namespace. In Python:
+    /// `uuid.uuid5(uuid.uuid5(uuid.NAMESPACE_URL, "https://api.layerv.ai/idempotency-key"), "5:order,4:1234,")`.
+    /// The result has 36 lower-case characters, so it meets every operation's
+    /// rule, including the 32-character minimum of `POST /v1/api-keys`.
+    ///
+    /// Namespace the ids per kind of call: the same key on two different
+    /// requests makes the API answer the second with the first's result.
+    ///
+    /// ```
+    /// let key = qurl::IdempotencyKey::derive("order", "1234");
+    /// assert_eq!(key.as_str(), "b4ecc927-09e7-55a0-a326-bab403cce2af");
+    /// assert_ne!(key, qurl::IdempotencyKey::derive("order", "1235"));
+    /// ```
+    pub fn derive(namespace: &str, id: &str) -> Self {
+        let name = format!("{}:{namespace},{}:{id},", namespace.len(), id.len());
+        let id = uuid::Uuid::new_v5(&DERIVE_NAMESPACE, name.as_bytes());
         let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
         Self(id.hyphenated().encode_lower(&mut buf).to_owned())
     }
@@ -243,6 +276,45 @@ impl fmt::Debug for KeySource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Vectors computed independently with Python's `uuid` module:
+    /// `uuid.uuid5(uuid.uuid5(uuid.NAMESPACE_URL, "https://api.layerv.ai/idempotency-key"), f"{len(a)}:{a},{len(b)}:{b},")`.
+    #[test]
+    fn derived_keys_match_the_published_vectors_and_are_unambiguous() {
+        let ns = uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_URL,
+            b"https://api.layerv.ai/idempotency-key",
+        );
+        assert_eq!(ns, DERIVE_NAMESPACE);
+        let cases = [
+            ("order", "1234", "b4ecc927-09e7-55a0-a326-bab403cce2af"),
+            ("a:b", "c", "09f334ed-ef03-53b5-be61-3325d4a37aa7"),
+            ("a", "b:c", "e0517d1c-53fa-5205-80d6-a90af95e4462"),
+            ("ab", "c", "63edc668-83ec-57b8-aa4e-0045cf8f87df"),
+            ("a", "bc", "36bb8823-51da-5b97-8769-ea8d0c670844"),
+            (
+                "billing-job",
+                "2026-11-28/42",
+                "dd887d75-b57f-5bcc-a8b1-c3e88eba419a",
+            ),
+        ];
+        for (namespace, id, expected) in cases {
+            let key = IdempotencyKey::derive(namespace, id);
+            assert_eq!(key.as_str(), expected, "{namespace:?} {id:?}");
+            assert_eq!(key.as_str().len(), 36);
+            assert!(
+                key.check(KeyRule {
+                    min_len: 32,
+                    max_len: 256
+                })
+                .is_ok()
+            );
+        }
+        assert_eq!(
+            IdempotencyKey::derive("order", "1234"),
+            IdempotencyKey::derive("order", "1234")
+        );
+    }
 
     #[test]
     fn new_keys_are_lowercase_uuid_v7() {

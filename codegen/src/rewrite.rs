@@ -199,6 +199,35 @@ fn range_check(field: &str, ty: &Type, schema: Option<&Value>) -> Option<TokenSt
     })
 }
 
+/// The spec's `minItems`/`maxItems` on a list field.
+fn count_check(field: &str, schema: Option<&Value>) -> TokenStream {
+    let bound = |k: &str| schema.and_then(|s| s.get(k)).and_then(Value::as_u64);
+    let (min, max) = (bound("minItems"), bound("maxItems"));
+    if min.is_none() && max.is_none() {
+        return quote!();
+    }
+    let mut checks = Vec::new();
+    let mut rule = Vec::new();
+    if let Some(n) = min.filter(|n| *n > 0).map(|n| n as usize) {
+        checks.push(quote!(v.len() >= #n));
+        rule.push(format!("at least {n}"));
+    }
+    if let Some(n) = max.map(|n| n as usize) {
+        checks.push(quote!(v.len() <= #n));
+        rule.push(format!("at most {n}"));
+    }
+    if checks.is_empty() {
+        return quote!();
+    }
+    let message = format!(
+        "`{field}`: {{}} items, but the spec allows {}",
+        rule.join(" and ")
+    );
+    quote! {
+        .and_then(|v| if #(#checks)&&* { Ok(v) } else { Err(format!(#message, v.len())) })
+    }
+}
+
 /// One setter that takes a plain value, converts it, checks it, and keeps
 /// any error (naming the field) for `send` to report before anything is sent.
 fn plain_value_setter(
@@ -222,6 +251,7 @@ fn plain_value_setter(
     if let Some(elem) = generic_arg(&value_ty, "Vec") {
         let item_schema = schema.and_then(|s| s.get("items"));
         let check = range_check(name, elem, item_schema).unwrap_or_default();
+        let count = count_check(name, schema);
         return Ok(parse_quote! {
             #[doc = #doc]
             #[doc = ""]
@@ -240,6 +270,7 @@ fn plain_value_setter(
                             #check
                     })
                     .collect::<::std::result::Result<::std::vec::Vec<#elem>, ::std::string::String>>()
+                    #count
                     #wrap;
                 self
             }
