@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use qurl::{IdempotencyKey, WasReplayed};
-use serde_json::json;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
@@ -57,18 +56,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tally = Tally::default();
     let mut first_resource = None;
     for n in 1..=3 {
-        let body: qurl::types::CreateQurlRequest = serde_json::from_value(json!({
-            "target_url": format!("https://example.com/reports/{n}"),
-            "expires_in": "24h",
-        }))?;
         let outcome = call(&mut tally, &format!("create qURL #{n}"), |key| {
             let client = client.clone();
-            let body = body.clone();
             async move {
                 let r = client
                     .post_qurls()
                     .idempotency_key(key)
-                    .body(body)
+                    .body_map(|b| {
+                        b.target_url(format!("https://example.com/reports/{n}"))
+                            .expires_in("24h")
+                    })
                     .send()
                     .await?;
                 let replayed = r.was_replayed();
@@ -87,19 +84,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    let batch: qurl::types::BatchCreateRequest = serde_json::from_value(json!({"items": [
-        {"target_url": "https://example.com/a", "expires_in": "1h"},
-        {"target_url": "https://example.com/b", "expires_in": "1h"},
-        {"target_url": "https://example.com/c", "expires_in": "1h"},
-    ]}))?;
     call(&mut tally, "batch-create 3 qURLs", |key| {
         let client = client.clone();
-        let batch = batch.clone();
         async move {
+            let items = ["a", "b", "c"].map(|page| {
+                qurl::types::CreateQurlRequest::builder()
+                    .target_url(format!("https://example.com/{page}"))
+                    .expires_in("1h")
+            });
             let r = client
                 .post_qurls_batch()
                 .idempotency_key(key)
-                .body(batch)
+                .body_map(|b| b.items(items))
                 .send()
                 .await?;
             let replayed = r.was_replayed();
@@ -113,17 +109,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await;
 
     if let Some(resource) = first_resource.filter(|r| !r.is_empty()) {
-        let mint: qurl::types::MintLinkRequest =
-            serde_json::from_value(json!({"expires_in": "1h"}))?;
         call(&mut tally, &format!("mint a link on {resource}"), |key| {
             let client = client.clone();
-            let (mint, resource) = (mint.clone(), resource.clone());
+            let resource = resource.clone();
             async move {
                 let r = client
                     .post_qurls_id_mint_link()
                     .id(resource)
                     .idempotency_key(key)
-                    .body(mint)
+                    .body_map(|b| b.expires_in("1h"))
                     .send()
                     .await?;
                 let replayed = r.was_replayed();
@@ -138,16 +132,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await;
     }
 
-    let api_key: qurl::types::CreateApiKeyRequest =
-        serde_json::from_value(json!({"name": "quickstart", "scopes": ["qurl:read"]}))?;
     call(&mut tally, "mint an API key", |key| {
         let client = client.clone();
-        let api_key = api_key.clone();
         async move {
             let r = client
                 .post_api_keys()
                 .idempotency_key(key)
-                .body(api_key)
+                .body_map(|b| b.name("quickstart").scopes(["qurl:read"]))
                 .send()
                 .await?;
             let replayed = r.was_replayed();

@@ -114,3 +114,29 @@ fn type_schemas_snapshot() {
     support::snapshot_settings()
         .bind(|| insta::assert_json_snapshot!("api_surface_type_schemas", schemas));
 }
+
+/// README's table of replay classes is the manifest's, operation by operation.
+#[test]
+fn the_readme_lists_each_mutating_operation_in_its_class() {
+    use qurl::manifest::Replay;
+    let readme = include_str!("../README.md");
+    let row = |label: &str| -> BTreeSet<String> {
+        let line = readme
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("| `{label}`")))
+            .unwrap_or_else(|| panic!("README has a `{label}` row"));
+        let cells: Vec<&str> = line.split('|').collect();
+        cells[2]
+            .split(',')
+            .map(|m| m.trim().trim_matches('`').to_owned())
+            .collect()
+    };
+    for (label, class) in [("Keyed", Replay::Keyed), ("Unkeyed", Replay::Unkeyed)] {
+        let manifest: BTreeSet<String> = OPERATIONS
+            .iter()
+            .filter(|o| o.replay == class)
+            .map(|o| o.method.to_string())
+            .collect();
+        assert_eq!(row(label), manifest, "README row {label}");
+    }
+}
