@@ -81,7 +81,7 @@ fn documents_that_panic_progenitor_as_published_generate_after_normalising() {
     let out = tempdir();
     let g =
         generate_to_dir(&fixture("progenitor_traps.json"), &out).unwrap_or_else(|e| panic!("{e}"));
-    let methods: Vec<_> = g.operations.iter().map(|o| o.method.as_str()).collect();
+    let methods: Vec<_> = g.operations.iter().map(|o| o.method.as_ref()).collect();
     assert_eq!(methods, ["get_things", "post_things", "put_things_batch"]);
     // The path-level, required, uuid-typed key became an optional string with its rule kept.
     let post = &g.operations[1];
@@ -90,8 +90,18 @@ fn documents_that_panic_progenitor_as_published_generate_after_normalising() {
         Some((36, 36))
     );
     assert!(
-        g.client.contains("ProblemOrValidationProblem"),
-        "error schemas merged into one type"
+        g.client.contains("ApiErrorBody") && !g.client.contains("ProblemOrValidationProblem"),
+        "every operation has the one error body; nothing left to merge"
+    );
+    assert_eq!(
+        g.client.matches("crate::shim::Call::begin").count(),
+        3,
+        "every send hands the call to the shim"
+    );
+    assert_eq!(
+        g.operations[1].replay,
+        qurl_codegen::manifest::Replay::Keyed,
+        "a path-level key counts as declared"
     );
     assert!(
         g.client.contains("pub fn idempotency_key"),
@@ -110,13 +120,13 @@ fn documents_that_panic_progenitor_as_published_generate_after_normalising() {
 fn the_published_upstream_document_generates() {
     let upstream = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/reference/qurl-openapi-upstream.yaml");
-    let Ok(text) = std::fs::read_to_string(&upstream) else {
-        eprintln!(
-            "note: {} is not present; skipping the upstream check",
+    // Missing is a failure, not a skip: a check that cannot run must say so.
+    let text = std::fs::read_to_string(&upstream).unwrap_or_else(|e| {
+        panic!(
+            "{} cannot be read ({e}); this test needs the shared reference folder beside the checkout",
             upstream.display()
-        );
-        return;
-    };
+        )
+    });
     let doc: serde_json::Value = serde_yaml::from_str(&text).expect("upstream YAML parses");
     let g = qurl_codegen::generate_from_value(doc, "qurl-openapi-upstream.yaml")
         .unwrap_or_else(|e| panic!("{e}"));
@@ -127,5 +137,51 @@ fn the_published_upstream_document_generates() {
             .filter(|o| o.idempotency_key.is_some())
             .count(),
         22
+    );
+    let keyed = g
+        .operations
+        .iter()
+        .filter(|o| o.replay == qurl_codegen::manifest::Replay::Keyed)
+        .count();
+    assert_eq!(
+        keyed, 11,
+        "the upstream document declares the key on 11 operations"
+    );
+}
+
+/// Replay classes: a declared key makes an operation keyed; no key makes it
+/// unkeyed unless the spec marks it `x-qurl-idempotent`; reads are safe.
+#[test]
+fn replay_classes_come_from_the_spec() {
+    use qurl_codegen::manifest::Replay;
+    let ok = serde_json::json!({"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}});
+    let key = serde_json::json!({"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 64}});
+    let doc = serde_json::json!({
+        "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/v1/a": {"post": {"parameters": [key], "responses": ok}, "get": {"responses": ok}},
+            "/v1/b": {"post": {"responses": ok}},
+            "/v1/c": {"put": {"x-qurl-idempotent": true, "responses": ok}},
+        }
+    });
+    let g = qurl_codegen::generate_from_value(doc, "inline").unwrap_or_else(|e| panic!("{e}"));
+    let class: Vec<(&str, Replay)> = g
+        .operations
+        .iter()
+        .map(|o| (o.method.as_ref(), o.replay))
+        .collect();
+    assert_eq!(
+        class,
+        [
+            ("get_a", Replay::Safe),
+            ("post_a", Replay::Keyed),
+            ("post_b", Replay::Unkeyed),
+            ("put_c", Replay::Idempotent),
+        ]
+    );
+    assert_eq!(g.operations[1].idempotency_key.map(|k| k.max_len), Some(64));
+    assert_eq!(
+        g.operations[2].idempotency_key.map(|k| k.max_len),
+        Some(256)
     );
 }
