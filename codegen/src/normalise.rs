@@ -38,7 +38,7 @@ pub const KEY_DECLARED_EXTENSION: &str = "x-qurl-key-declared";
 /// more), so the client replays it like a keyed call.
 pub const IDEMPOTENT_EXTENSION: &str = "x-qurl-idempotent";
 
-/// The one error body type every operation gets (see [`error_body_schema`]).
+/// The one error body type every operation gets (lenient problem details, per-field messages, meta and `data`).
 pub const ERROR_BODY: &str = "ApiErrorBody";
 
 /// Normalise `doc` in place. `file` names the document in errors.
