@@ -146,6 +146,7 @@ impl From<&IdempotencyKey> for String {
 
 /// Why a key was refused. Nothing is sent when this happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyError {
     /// The key is empty.
     Empty,
