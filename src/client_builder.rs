@@ -23,6 +23,12 @@ pub const DEFAULT_RETRY_BUDGET: u32 = 500;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// What was wrong with the client's configuration.
+///
+/// ```
+/// let err = qurl::Client::builder().base_url("http://example.com").build().unwrap_err();
+/// assert!(matches!(err, qurl::BuildError::InvalidBaseUrl { .. }));
+/// println!("{err}"); // says why plain http is refused and what to do
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -286,6 +292,14 @@ fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String, BuildE
 
 impl Client {
     /// Start configuring a client.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = qurl::Client::builder().api_key("lv_live_example_key_1234").build()?;
+    /// let quota = client.get_quota().send().await?;
+    /// println!("{:?}", quota.into_inner().data);
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }

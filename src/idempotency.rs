@@ -145,6 +145,11 @@ impl From<&IdempotencyKey> for String {
 }
 
 /// Why a key was refused. Nothing is sent when this happens.
+///
+/// ```
+/// let err = qurl::IdempotencyKey::try_from(" padded").unwrap_err();
+/// assert_eq!(err, qurl::KeyError::SurroundingSpace);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyError {

@@ -29,11 +29,21 @@ pub use problem::Problem;
 pub use replay::WasReplayed;
 pub use retry::RetryPolicy;
 
-/// `use qurl::prelude::*;` brings the extension traits a caller needs.
+/// `use qurl::prelude::*;` brings the extension traits a caller needs
+/// (`was_replayed()` on responses, `baseurl()` on clients) and the types
+/// most code names.
+///
+/// ```no_run
+/// use qurl::prelude::*;
+/// # async fn demo(client: Client) -> Result<(), Error> {
+/// let created = client.post_qurls().body_map(|b| b.target_url("https://example.com")).send().await?;
+/// println!("{} replayed: {}", client.baseurl(), created.was_replayed());
+/// # Ok(()) }
+/// ```
 pub mod prelude {
     pub use crate::WasReplayed;
     pub use crate::generated::ClientInfo;
-    pub use crate::{Error, ErrorKind, IdempotencyKey, RetryPolicy};
+    pub use crate::{Client, Error, ErrorKind, IdempotencyKey, RetryPolicy};
 }
 
 #[doc(hidden)]

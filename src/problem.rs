@@ -182,6 +182,19 @@ fn snippet(body: &[u8]) -> String {
 }
 
 /// The problem details of an error answer, read once when the error is made.
+///
+/// ```no_run
+/// # async fn demo(client: qurl::Client) {
+/// if let Err(err) = client.post_qurls().body_map(|b| b.target_url("not a url")).send().await
+///     && let Some(p) = err.problem()
+/// {
+///     println!("{} {}: {:?}", p.status, p.code, p.detail);
+///     for (field, message) in &p.invalid_fields {
+///         println!("  {field}: {message}");
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Problem {

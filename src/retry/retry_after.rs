@@ -6,6 +6,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::header::HeaderMap;
 
 /// Parse one `Retry-After` value relative to `now`. A date in the past is 0.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// let now = SystemTime::now();
+/// assert_eq!(qurl::retry::parse_retry_after("120", now), Some(Duration::from_secs(120)));
+/// assert_eq!(qurl::retry::parse_retry_after("soon", now), None);
+/// ```
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
@@ -18,6 +25,12 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 
 /// Parse `RateLimit-Reset`: qURL sends a Unix timestamp; small values are
 /// read as seconds from now (the IETF draft's form).
+///
+/// ```
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+/// let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+/// assert_eq!(qurl::retry::parse_rate_limit_reset("1800000030", now), Some(Duration::from_secs(30)));
+/// ```
 pub fn parse_rate_limit_reset(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
