@@ -320,6 +320,29 @@ mod tests {
             IdempotencyKey::derive("order", "1234"),
             IdempotencyKey::derive("order", "1234")
         );
+        // `check` applies an operation's rule to a key made ahead of the call.
+        let key = IdempotencyKey::derive("order", "1234");
+        assert_eq!(
+            key.check(KeyRule { min_len: 40, max_len: 256 }),
+            Err(KeyError::TooShort { len: 36, min: 40 })
+        );
+    }
+
+    #[test]
+    fn conversions_keep_the_key_verbatim_and_check_it() {
+        let key = IdempotencyKey::derive("a", "b");
+        let text = key.as_str().to_owned();
+        assert_eq!(key.to_string(), text);
+        assert_eq!(format!("{key:?}"), format!("IdempotencyKey({text:?})"));
+        assert_eq!(IdempotencyKey::try_from(text.clone()), Ok(key.clone()));
+        assert_eq!(text.parse::<IdempotencyKey>(), Ok(key.clone()));
+        assert_eq!(String::from(&key), text);
+        assert_eq!(String::from(key), text);
+        assert_eq!(
+            IdempotencyKey::try_from(String::from("x ")),
+            Err(KeyError::SurroundingSpace)
+        );
+        assert_eq!("".parse::<IdempotencyKey>(), Err(KeyError::Empty));
     }
 
     #[test]
