@@ -16,17 +16,22 @@
 
 mod app;
 mod builder;
+pub mod contract;
 mod counters;
+mod dispatch;
+mod events;
 mod faults;
-mod gate;
 mod handlers;
 mod idempotency;
 mod ids;
 mod problem;
 mod reply;
+mod rules;
 mod server;
+mod spec;
 mod store;
 mod validate;
+mod views;
 
 pub use builder::{Sandbox, SandboxBuilder};
 pub use counters::Counters;
