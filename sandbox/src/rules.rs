@@ -45,6 +45,12 @@ enum Rule {
     NotReserved(&'static str),
     /// A host name (`registerDomain`).
     HostName(&'static str),
+    /// The only value the public API accepts for a free-form field.
+    Only(&'static str, &'static str),
+    /// Required although the schema cannot say so (it depends on another field).
+    Present(&'static str),
+    /// At least one field (the API refuses an empty change).
+    NotEmpty,
 }
 
 const EXPIRES_IN: Rule = Rule::Duration {
@@ -78,7 +84,15 @@ const EXPIRES_AT: Rule = Rule::Future {
 const RULES: &[(&str, &[Rule])] = &[
     (
         "createQurl",
-        &[EXPIRES_IN, SESSION, Rule::HttpUrl("target_url")],
+        &[
+            // `type` is a free string in the spec; the public contract says `url`,
+            // which makes `target_url` required.
+            Rule::Only("type", "url"),
+            Rule::Present("target_url"),
+            Rule::HttpUrl("target_url"),
+            EXPIRES_IN,
+            SESSION,
+        ],
     ),
     (
         "mintLink",
@@ -92,6 +106,7 @@ const RULES: &[(&str, &[Rule])] = &[
     (
         "updateQurl",
         &[
+            Rule::NotEmpty,
             Rule::Exclusive("extend_by", "expires_at"),
             EXTEND_BY,
             EXPIRES_AT,
@@ -222,11 +237,25 @@ fn broken(
         }
         Rule::Exclusive(a, b) => (obj.contains_key(a) && obj.contains_key(b)).then(|| {
             (
-                b,
+                a,
                 "mutually_exclusive_fields",
-                format!("cannot be combined with {a}"),
+                format!("cannot be combined with {b}"),
             )
         }),
+        Rule::Only(field, only) => {
+            let value = text(obj, field)?;
+            (value != only).then(|| (field, "validation_error", format!("must be \"{only}\"")))
+        }
+        Rule::NotEmpty => obj.is_empty().then(|| {
+            (
+                "body",
+                "invalid_request",
+                "must change at least one field".into(),
+            )
+        }),
+        Rule::Present(field) => {
+            (!obj.contains_key(field)).then(|| (field, "validation_error", "is required".into()))
+        }
         Rule::Future { field, max_ahead } => {
             let at = parse_time(text(obj, field)?)?;
             if at <= now {
@@ -450,9 +479,12 @@ mod tests {
                 .contains_key("expires_in")
         );
         assert!(
-            codes("createQurl", json!({"expires_in": "30d"}))
-                .0
-                .is_none()
+            codes(
+                "createQurl",
+                json!({"target_url": "https://a.example", "expires_in": "30d"})
+            )
+            .0
+            .is_none()
         );
         let (code, _) = codes("createApiKey", json!({"expires_in": "2d"}));
         assert_eq!(code, Some("invalid_duration"));
@@ -465,7 +497,7 @@ mod tests {
             json!({"extend_by": "1h", "expires_at": "2999-01-01T00:00:00Z"}),
         );
         assert_eq!(code, Some("mutually_exclusive_fields"));
-        assert!(fields.contains_key("expires_at"));
+        assert!(fields.contains_key("extend_by"));
         let (code, _) = codes(
             "updateResource",
             json!({"custom_domain": "a.example.com", "alias": "docs"}),

@@ -64,8 +64,6 @@ impl TokenRequest {
 /// `CreateQurlRequest`
 #[derive(Clone, Debug, Deserialize)]
 pub(crate) struct CreateQurlRequest {
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
     #[serde(default)]
     target_url: Option<String>,
     #[serde(default)]
@@ -172,21 +170,6 @@ pub(crate) fn active_resources(store: &Store, owner: &str) -> usize {
         .count()
 }
 
-/// What `createQurl` accepts beyond the schema: `type` must be `url`, which makes
-/// `target_url` required.
-fn check_create(req: &CreateQurlRequest) -> Result<&str, Problem> {
-    if req.kind.as_deref().is_some_and(|k| k != "url") {
-        return Err(Problem::field(
-            "validation_error",
-            "type",
-            "must be \"url\"",
-        ));
-    }
-    req.target_url
-        .as_deref()
-        .ok_or_else(|| Problem::field("validation_error", "target_url", "is required"))
-}
-
 /// Finds or creates the caller's resource for the URL and mints a token on it.
 /// Every check runs before the first change.
 fn create_one(
@@ -194,7 +177,8 @@ fn create_one(
     call: &Call<'_>,
     req: &CreateQurlRequest,
 ) -> Result<(String, String), Problem> {
-    let url = check_create(req)?;
+    // The rules table made `target_url` present and `type` "url".
+    let url = req.target_url.as_deref().unwrap_or_default();
     let existing = Store::owned(&store.resources, call.owner)
         .find(|r| !r.revoked && r.target_url == url)
         .map(|r| (r.id.clone(), r.kind.clone()));
@@ -272,6 +256,9 @@ struct BatchRequest {
     items: Vec<CreateQurlRequest>,
 }
 
+/// The per-item code of every failure but a type conflict.
+const CREATION_FAILED: &str = "creation_failed";
+
 /// Validation is all-or-nothing (one invalid item rejects the batch, the others are
 /// reported as skipped); creation is per item. 201 all, 207 some, 400 none.
 pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
@@ -281,23 +268,12 @@ pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let invalid: Vec<Option<String>> = req
-        .items
+    let invalid: Vec<Option<String>> = raw
         .iter()
-        .zip(&raw)
-        .map(|(item, raw)| {
-            let obj = raw.as_object().cloned().unwrap_or_default();
+        .map(|item| {
+            let obj = item.as_object().cloned().unwrap_or_default();
             let (_, fields) = rules::check_object("createQurl", &obj, "", call.now);
-            let mut messages: Vec<String> =
-                fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            if let Err(p) = check_create(item) {
-                messages.extend(
-                    p.invalid_fields
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|(k, v)| format!("{k}: {v}")),
-                );
-            }
+            let messages: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
             (!messages.is_empty()).then(|| messages.join("; "))
         })
         .collect();
@@ -306,11 +282,11 @@ pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
             .into_iter()
             .enumerate()
             .map(|(i, m)| match m {
-                Some(m) => BatchItem::failed(i, "validation_error", m),
+                Some(m) => BatchItem::failed(i, CREATION_FAILED, m),
                 None => BatchItem::failed(
                     i,
-                    "skipped",
-                    "another item in the batch failed validation".into(),
+                    CREATION_FAILED,
+                    "skipped: another item in the batch failed validation".into(),
                 ),
             })
             .collect();
@@ -324,9 +300,11 @@ pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
         results.push(match create_one(store, call, item) {
             Ok((rid, tid)) => match pair(store, &rid, &tid) {
                 Some((r, t)) => BatchItem::created(i, r, t),
-                None => BatchItem::failed(i, "creation_failed", "A record vanished".into()),
+                None => BatchItem::failed(i, CREATION_FAILED, "A record vanished".into()),
             },
-            Err(p) => BatchItem::failed(i, &p.code, p.detail),
+            // Per-item codes are the documented two.
+            Err(p) if p.code == "resource_type_conflict" => BatchItem::failed(i, &p.code, p.detail),
+            Err(p) => BatchItem::failed(i, CREATION_FAILED, p.detail),
         });
     }
     let created = results.iter().filter(|r| r.succeeded()).count() as u64;
@@ -369,7 +347,7 @@ pub(crate) fn batch_rejection(p: Problem, request_id: &str) -> Reply {
         if let Some(index) = index {
             results.push(BatchItem::failed(
                 index,
-                &p.code,
+                CREATION_FAILED,
                 format!("{field}: {message}"),
             ));
         }

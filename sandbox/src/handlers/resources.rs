@@ -176,7 +176,7 @@ pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
     r.slug = req.slug;
     call.created(
         ResourceData::of(r),
-        &call.url(&format!("/v1/resources/{rid}")),
+        &call.url(&format!("/v1/qurls/{rid}")),
         1,
     )
 }
@@ -290,7 +290,7 @@ pub(crate) fn create_qurl(store: &mut Store, call: &Call<'_>) -> Answer {
     let (r, t) = token_of(store, &rid, &tid)?;
     call.created(
         CreateQurlData::of(r, t),
-        &call.url(&format!("/v1/resources/{rid}")),
+        &call.url(&format!("/v1/qurls/{rid}")),
         1,
     )
 }
