@@ -74,7 +74,8 @@ pub(crate) struct QurlData {
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     tags: Vec<String>,
-    qurl_site: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qurl_site: Option<String>,
     custom_domain: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     slug: Option<String>,
@@ -95,11 +96,7 @@ impl QurlData {
             description: r.description.clone(),
             tags: r.tags.clone(),
             // A resource's site is its first token's.
-            qurl_site: store
-                .tokens_of(r)
-                .next()
-                .map(Token::site)
-                .unwrap_or_default(),
+            qurl_site: store.tokens_of(r).next().map(Token::site),
             custom_domain: r.custom_domain.clone(),
             slug: r.slug.clone(),
             qurl_count: r.token_ids.len(),
