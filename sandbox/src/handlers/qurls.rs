@@ -399,7 +399,7 @@ impl ListQuery {
         let (field, direction) = call
             .query("sort")
             .map_or(Some(("created_at", "desc")), |s| s.split_once(':'))
-            .ok_or_else(|| bad_sort())?;
+            .ok_or_else(bad_sort)?;
         if !matches!(field, "created_at" | "expires_at") || !matches!(direction, "asc" | "desc") {
             return Err(bad_sort());
         }

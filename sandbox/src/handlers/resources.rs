@@ -69,9 +69,11 @@ fn gone(r: &Resource) -> Problem {
         "resource_tombstoned",
         "The resource was deleted",
     );
-    p.tombstone = r.tombstoned_at.map(|t| Tombstone {
-        tombstoned_at: rfc3339(t),
-        final_access_count: 0,
+    p.tombstone = r.tombstoned_at.map(|t| {
+        Box::new(Tombstone {
+            tombstoned_at: rfc3339(t),
+            final_access_count: 0,
+        })
     });
     p
 }
