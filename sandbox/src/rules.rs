@@ -507,30 +507,36 @@ mod tests {
 
     #[test]
     fn urls_hosts_and_aliases() {
-        assert!(
-            codes("createQurl", json!({"target_url": "ftp://x"}))
-                .0
-                .is_some()
-        );
-        assert!(
-            codes("createQurl", json!({"target_url": "https://x.example"}))
-                .0
-                .is_none()
-        );
-        assert!(
-            codes("registerDomain", json!({"domain": "Bad Host"}))
-                .0
-                .is_some()
-        );
-        assert!(
-            codes("registerDomain", json!({"domain": "links.example.com"}))
-                .0
-                .is_none()
-        );
-        assert_eq!(
-            codes("createResource", json!({"alias": "admin"})).0,
-            Some("alias_reserved")
-        );
+        let table = [
+            (
+                "createQurl",
+                json!({"target_url": "ftp://x"}),
+                Some("validation_error"),
+            ),
+            (
+                "createQurl",
+                json!({"target_url": "https://x.example"}),
+                None,
+            ),
+            (
+                "registerDomain",
+                json!({"domain": "Bad Host"}),
+                Some("validation_error"),
+            ),
+            (
+                "registerDomain",
+                json!({"domain": "links.example.com"}),
+                None,
+            ),
+            (
+                "createResource",
+                json!({"alias": "admin"}),
+                Some("alias_reserved"),
+            ),
+        ];
+        for (op, body, code) in table {
+            assert_eq!(codes(op, body.clone()).0, code, "{op} {body}");
+        }
     }
 
     #[test]

@@ -137,14 +137,12 @@ pub(crate) fn resolve(store: &mut Store, call: &Call<'_>) -> Answer {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct CreateCodeRequest {
     resource_id: String,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     max_uses: Option<i64>,
-    #[serde(default)]
     expires_at: Option<String>,
 }
 
@@ -197,12 +195,11 @@ pub(crate) fn revoke_code(store: &mut Store, call: &Call<'_>) -> Answer {
     no_content()
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct RedeemRequest {
     code: String,
-    #[serde(default)]
     honeypot: String,
-    #[serde(default)]
     elapsed_ms: Option<i64>,
 }
 
