@@ -49,6 +49,7 @@ fn refusal(store: &Store, t: &Token, now: chrono::DateTime<chrono::Utc>) -> Opti
             .as_ref()
             .and_then(|p| p.get(name))
             .and_then(Value::as_array)
+            .filter(|ips| !ips.is_empty()) // an empty list sets no rule
             .map(|ips| ips.iter().any(|ip| ip.as_str() == Some(SRC_IP)))
     };
     if list("ip_denylist") == Some(true) || list("ip_allowlist") == Some(false) {
