@@ -3,7 +3,8 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::qurls::{TokenRequest, mint, new_resource, revoked};
+use super::minting::{TokenRequest, mint, new_resource};
+use super::qurls::revoked;
 use super::{Answer, Call, by_seq, no_content};
 use crate::events::emit;
 use crate::problem::Problem;
