@@ -323,7 +323,10 @@ mod tests {
         // `check` applies an operation's rule to a key made ahead of the call.
         let key = IdempotencyKey::derive("order", "1234");
         assert_eq!(
-            key.check(KeyRule { min_len: 40, max_len: 256 }),
+            key.check(KeyRule {
+                min_len: 40,
+                max_len: 256
+            }),
             Err(KeyError::TooShort { len: 36, min: 40 })
         );
     }

@@ -2,6 +2,8 @@
 //! requests, every fault kind, 32 in flight. Bounded in count and time.
 //! Proves: one server-side execution per successful call, no duplicates,
 //! one key per call on every attempt, and failed calls completable later.
+//! A fifth of the calls create resources (`POST /v1/resources`), an operation
+//! whose spec declares no `Idempotency-Key`: none of them is carried out twice.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,8 @@ enum Kind {
     Create,
     Batch,
     Mint,
+    /// `POST /v1/resources`: the API honours no key on it.
+    Resource,
 }
 
 fn client(base: &str, owner: usize) -> qurl::Client {
@@ -80,6 +84,15 @@ async fn run(
             }
             b.send().await.is_ok_and(|r| r.status() == 201)
         }
+        Kind::Resource => {
+            let mut b = client
+                .post_resources()
+                .body_map(|b| b.target_url(format!("https://example.com/soak/{n}/resource")));
+            if let Some(k) = set_key(key) {
+                b = b.idempotency_key(k);
+            }
+            b.send().await.is_ok()
+        }
         Kind::Mint => {
             let body: qurl::types::MintLinkRequest =
                 serde_json::from_value(json!({"expires_in": "1h"})).unwrap();
@@ -131,6 +144,7 @@ async fn soak_thirty_percent_faults_no_duplicates() {
             let kind = match n % 5 {
                 0 => Kind::Batch,
                 1 => Kind::Mint,
+                2 => Kind::Resource,
                 _ => Kind::Create,
             };
             let slot = Arc::new(Mutex::new(None));
@@ -176,6 +190,10 @@ async fn soak_thirty_percent_faults_no_duplicates() {
         "nothing mutating went out without a key"
     );
     assert_eq!(c.duplicates(), 0, "no resource was created twice");
+    assert_eq!(
+        c.unkeyed_duplicates, before.unkeyed_duplicates,
+        "no call to an operation without a declared key was carried out twice"
+    );
     let succeeded: Vec<_> = results.iter().filter(|r| r.3).collect();
     for (kind, n, key, _) in &succeeded {
         let key = key.as_ref().unwrap();
@@ -207,9 +225,22 @@ async fn soak_thirty_percent_faults_no_duplicates() {
         assert!(c.fault_count(kind) > 0, "fault kind {kind:?} was exercised");
     }
 
-    // Calls that failed after all retries complete later with the same key.
+    // Calls that failed after all retries complete later with the same key,
+    // where the API honours it. A failed resource create is not resent: its
+    // outcome is unknown and the API would not deduplicate it.
     sandbox.set_fault_rate(0.0);
     tokio::time::sleep(Duration::from_millis(500)).await; // let delayed originals finish
+    let (undeclared_failed, failed): (Vec<_>, Vec<_>) = failed
+        .into_iter()
+        .partition(|r| matches!(r.0, Kind::Resource));
+    for (_, n, key, _) in &undeclared_failed {
+        let runs = c
+            .creations_by_key
+            .get(key.as_ref().unwrap())
+            .copied()
+            .unwrap_or(0);
+        assert!(runs <= 1, "resource call {n} ran {runs} times");
+    }
     for (kind, n, key, _) in &failed {
         let owner = n % OWNERS;
         let ok = run(
@@ -224,7 +255,10 @@ async fn soak_thirty_percent_faults_no_duplicates() {
     }
     let after = sandbox.counters();
     assert_eq!(after.duplicates(), 0);
-    for (_, _, key, _) in results.iter() {
+    for (_, _, key, _) in results
+        .iter()
+        .filter(|r| r.3 || !matches!(r.0, Kind::Resource))
+    {
         assert_eq!(
             after.creations_by_key.get(key.as_ref().unwrap()),
             Some(&1),
@@ -235,9 +269,12 @@ async fn soak_thirty_percent_faults_no_duplicates() {
         *m.entry(format!("{:?}", r.0)).or_default() += 1;
         m
     });
+    assert_eq!(after.unkeyed_duplicates, before.unkeyed_duplicates);
     println!(
-        "soak: kinds {per_kind:?}; {} failed calls completed by repeating their key",
-        failed.len()
+        "soak: kinds {per_kind:?}; {} failed calls completed by repeating their key; \
+         {} resource creates ended with an unknown outcome and were not resent",
+        failed.len(),
+        undeclared_failed.len()
     );
     assert!(
         elapsed < Duration::from_secs(120),

@@ -117,8 +117,11 @@ impl App {
         let reply = match outcome {
             Outcome::Committed { reply, created } => {
                 if matches!(ctx.method, Method::POST | Method::PUT | Method::PATCH) {
+                    // A key protects only where the spec declares it; elsewhere
+                    // the server ignores it, so a repeat counts whatever was sent.
+                    let protected = ctx.key.is_some() && ctx.op.declares_key;
                     let repeat =
-                        ctx.key.is_none() && !inner.unkeyed_seen.insert(ctx.unkeyed_fingerprint());
+                        !protected && !inner.unkeyed_seen.insert(ctx.unkeyed_fingerprint());
                     inner
                         .counters
                         .record_commit(ctx.key.as_deref(), created, repeat);

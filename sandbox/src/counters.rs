@@ -22,9 +22,10 @@ pub struct Counters {
     pub creations_by_key: BTreeMap<String, u64>,
     /// POST/PUT/PATCH executions that committed without an `Idempotency-Key`.
     pub unkeyed_creations: u64,
-    /// Unkeyed POST/PUT/PATCH executions that repeated an earlier one exactly (same
-    /// owner, method, path and body): the duplicates a client without keys causes
-    /// when it retries. Not part of [`Counters::duplicates`], which counts keys.
+    /// POST/PUT/PATCH executions not protected by a key (none was sent, or the
+    /// operation honours none: the spec does not declare `Idempotency-Key` on it,
+    /// so a key sent anyway is ignored) that repeated an earlier one exactly (same owner, method, path and body): the
+    /// duplicates a client that replays them blindly causes when it retries. Not part of [`Counters::duplicates`], which counts keys.
     #[serde(default)]
     pub unkeyed_duplicates: u64,
     /// Responses replayed from the idempotency store.

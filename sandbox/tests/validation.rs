@@ -283,3 +283,21 @@ async fn unkeyed_repeats_are_counted_as_duplicates() {
     );
     assert_eq!(c.duplicates(), 0, "keyed requests ran once each");
 }
+
+/// `POST /v1/resources` declares no key: the server ignores one sent anyway,
+/// so repeating the request repeats the creation, and the counter shows it.
+#[tokio::test]
+async fn a_key_on_an_operation_that_honours_none_does_not_protect_it() {
+    let api = Api::new().await;
+    let body = json!({"target_url": URL});
+    for _ in 0..2 {
+        let status = api
+            .post("/v1/resources", Some("ignored"), &body)
+            .await
+            .status();
+        assert_eq!(status.as_u16(), 201);
+    }
+    let c = api.sb.counters();
+    assert_eq!(c.replays, 0, "nothing replayed: the key is not honoured");
+    assert_eq!(c.unkeyed_duplicates, 1, "the second call created again");
+}
