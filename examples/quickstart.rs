@@ -1,6 +1,7 @@
-//! The client's main job in one command: create qURLs, batch-create, mint a
-//! link and mint an API key through a server that fails 30% of requests, and
-//! show that retries carried one key per call and created nothing twice.
+//! The client's main job in one command: create qURLs, batch-create, protect
+//! a resource, mint a link and resolve it, register a webhook and mint an API
+//! key through a server that fails 30% of requests, and show that retries
+//! carried one key per call and created nothing twice.
 //!
 //! `cargo run --example quickstart` starts the local sandbox in-process.
 //! With `QURL_API_KEY` set (and optionally `QURL_BASE_URL`) the same flow runs
@@ -108,8 +109,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await;
 
-    if let Some(resource) = first_resource.filter(|r| !r.is_empty()) {
-        call(&mut tally, &format!("mint a link on {resource}"), |key| {
+    // Protect a resource, mint an access link on it and resolve the link the
+    // way a visitor's browser would.
+    let protected = protect(&mut tally, &client, "https://example.com/dashboards/ops").await;
+    let mut access_token = None;
+    if let Some(resource) = protected.or(first_resource).filter(|r| !r.is_empty()) {
+        let link = call(&mut tally, &format!("mint a link on {resource}"), |key| {
             let client = client.clone();
             let resource = resource.clone();
             async move {
@@ -130,7 +135,59 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         })
         .await;
+        // The access token is the link's fragment.
+        access_token = link.and_then(|l| l.split_once('#').map(|(_, t)| t.to_owned()));
     }
+    if let Some(token) = access_token {
+        call(
+            &mut tally,
+            "resolve the access token (a visitor opens the link)",
+            |key| {
+                let client = client.clone();
+                let token = token.clone();
+                async move {
+                    let r = client
+                        .post_resolve()
+                        .idempotency_key(key)
+                        .body_map(|b| b.access_token(token))
+                        .send()
+                        .await?;
+                    let replayed = r.was_replayed();
+                    let target = r
+                        .into_inner()
+                        .data
+                        .and_then(|d| d.target_url)
+                        .unwrap_or_default();
+                    Ok((replayed, format!("opens {target}")))
+                }
+            },
+        )
+        .await;
+    }
+
+    call(&mut tally, "register a webhook for access events", |key| {
+        let client = client.clone();
+        async move {
+            let r = client
+                .post_webhooks()
+                .idempotency_key(key)
+                .body_map(|b| {
+                    b.url("https://hooks.example.com/qurl")
+                        .events(["qurl.accessed", "qurl.access_denied"])
+                        .description("quickstart")
+                })
+                .send()
+                .await?;
+            let replayed = r.was_replayed();
+            let id = r
+                .into_inner()
+                .data
+                .and_then(|d| d.webhook_id)
+                .unwrap_or_default();
+            Ok((replayed, format!("{id} (signing secret not shown)")))
+        }
+    })
+    .await;
 
     call(&mut tally, "mint an API key", |key| {
         let client = client.clone();
@@ -172,17 +229,68 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 faults.join(", ")
             }
         );
+        let duplicates = c.duplicates() + c.unkeyed_duplicates;
         println!(
             "{} calls, {} resources created, {} duplicates",
-            tally.calls,
-            c.resources_created,
-            c.duplicates()
+            tally.calls, c.resources_created, duplicates
         );
-        if c.duplicates() != 0 {
+        if duplicates != 0 {
             return Err("a retry created a duplicate".into());
         }
     }
     Ok(())
+}
+
+/// `POST /v1/resources` declares no `Idempotency-Key`, so the client does not
+/// replay it after an ambiguous failure (a replay could create a second
+/// resource). When the outcome is unknown, look before creating again.
+async fn protect(tally: &mut Tally, client: &qurl::Client, url: &str) -> Option<String> {
+    tally.calls += 1;
+    println!("▶ protect {url} as a resource (the API honours no key here: no blind replays)");
+    let created = client
+        .post_resources()
+        .body_map(|b| b.target_url(url).description("ops dashboard"))
+        .send()
+        .await;
+    let id = match created {
+        Ok(r) => r.into_inner().data.and_then(|d| d.resource_id),
+        Err(e) if e.outcome_unknown() => {
+            println!(
+                "  ? outcome unknown ({:?}); looking it up before creating again",
+                e.kind()
+            );
+            tally.resumed += 1;
+            match find_resource(client, url).await {
+                Some(id) => Some(id),
+                None => client
+                    .post_resources()
+                    .body_map(|b| b.target_url(url).description("ops dashboard"))
+                    .send()
+                    .await
+                    .ok()
+                    .and_then(|r| r.into_inner().data.and_then(|d| d.resource_id)),
+            }
+        }
+        Err(e) => {
+            println!("  ✗ failed: {e}");
+            None
+        }
+    };
+    if let Some(id) = &id {
+        tally.ok += 1;
+        println!("  ✓ {id}");
+    }
+    id
+}
+
+/// The caller's resource protecting `url`, if one exists (first page).
+async fn find_resource(client: &qurl::Client, url: &str) -> Option<String> {
+    let page = client.get_resources().limit(100).send().await.ok()?;
+    page.into_inner()
+        .data
+        .into_iter()
+        .find(|r| r.target_url.as_deref() == Some(url))
+        .and_then(|r| r.resource_id)
 }
 
 #[derive(Default)]

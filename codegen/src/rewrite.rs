@@ -24,6 +24,7 @@ pub fn rewrite(file: &mut syn::File, doc: &Value) -> Result<(), String> {
     for item in &mut file.items {
         match item {
             Item::Mod(m) if m.ident == "types" => {
+                add_from_str_for_string_newtypes(m);
                 let builder = submodule(m, "builder")
                     .ok_or("progenitor's `types` module has no `builder` module")?;
                 rewrite_type_builders(builder, doc)?;
@@ -80,6 +81,50 @@ pub fn generic_args<'a>(ty: &'a Type, wrapper: &str) -> Option<Vec<&'a Type>> {
 fn must_use(attrs: &mut Vec<syn::Attribute>) {
     if !attrs.iter().any(|a| a.path().is_ident("must_use")) {
         attrs.push(parse_quote!(#[must_use = "a builder does nothing until it is used"]));
+    }
+}
+
+// ---- plain strings for open string types ----------------------------------
+
+/// A response-side enum the normaliser opened is a newtype over `String`
+/// with `From<String>` only; the same type in a request should still take a
+/// `&str` (`.events(["qurl.accessed"])`), so it gets `From<&str>` too.
+fn add_from_str_for_string_newtypes(types: &mut ItemMod) {
+    let Some((_, items)) = types.content.as_mut() else {
+        return;
+    };
+    let from_impls = |source: &str| -> std::collections::BTreeSet<String> {
+        items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Impl(imp) => {
+                    let (path, _) = imp.trait_.as_ref()?;
+                    let seg = path.segments.last()?;
+                    if seg.ident != "From" && seg.ident != "TryFrom" {
+                        return None;
+                    }
+                    let PathArguments::AngleBracketed(a) = &seg.arguments else {
+                        return None;
+                    };
+                    let arg = a.args.first()?;
+                    let text = quote!(#arg).to_string().replace(' ', "");
+                    (text == source).then(|| last_ident(&imp.self_ty)).flatten()
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let from_string = from_impls("::std::string::String");
+    let from_str = from_impls("&str");
+    for name in from_string.difference(&from_str) {
+        let ident = format_ident!("{}", name);
+        items.push(parse_quote! {
+            impl ::std::convert::From<&str> for #ident {
+                fn from(value: &str) -> Self {
+                    Self::from(value.to_owned())
+                }
+            }
+        });
     }
 }
 
