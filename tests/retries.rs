@@ -569,3 +569,44 @@ async fn retries_off_still_send_a_key() {
     assert_eq!(rec.count(), 1);
     assert!(is_uuid_v7(rec.all()[0].key().unwrap()));
 }
+
+/// A retry takes its cost from the client's budget; views with another
+/// policy show their own policy and share the one budget.
+#[tokio::test]
+async fn the_budget_is_spent_by_retries_and_shared_by_views() {
+    let server = MockServer::start_async().await;
+    let _rec = script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![reply(503, ""), reply(201, CREATED_QURL)],
+    );
+    let client = qurl::Client::builder()
+        .api_key(SECRET_KEY)
+        .base_url(server.base_url())
+        .retry_policy(
+            fast_policy(&Sleeps::default())
+                .retry_cost(7)
+                .success_refund(0),
+        )
+        .retry_budget(100)
+        .build()
+        .unwrap();
+    assert_eq!(client.retry_budget_available(), 100);
+    let view = client.with_retry_policy(qurl::RetryPolicy::none());
+    assert!(format!("{:?}", view.retry_policy()).contains("max_retries: 0"));
+    assert!(format!("{:?}", client.retry_policy()).contains("retry_cost: 7"));
+    client
+        .post_qurls()
+        .body(qurl_body())
+        .send()
+        .await
+        .expect("retried once");
+    assert_eq!(client.retry_budget_available(), 93);
+    assert_eq!(view.retry_budget_available(), 93, "one budget per client");
+    let debug = format!("{client:?}");
+    assert!(
+        debug.contains("budget_available: 93") && debug.contains("KeySource(uuid_v7)"),
+        "{debug}"
+    );
+}

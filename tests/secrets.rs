@@ -49,6 +49,13 @@ async fn a_failing_call_traced_at_trace_level_never_shows_the_key() {
         everything.contains("qurl.call") && everything.contains("retry"),
         "the call was traced: {everything}"
     );
+    for n in 1..=4 {
+        assert!(
+            everything.contains(&format!("attempt={n}")),
+            "attempts are numbered 1 to 4: {everything}"
+        );
+    }
+    assert!(everything.contains("decision=\"give-up\""), "{everything}");
     everything.push_str(&format!("{err}\n{err:?}\n{client:?}\n"));
     everything.push_str(&format!(
         "{:?}",
