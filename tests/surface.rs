@@ -254,3 +254,44 @@ fn error_kind_is_copy_eq_and_the_error_is_send_sync_static() {
     error::<qurl::Error>();
     assert!(std::mem::size_of::<qurl::Error>() <= 8, "one pointer");
 }
+
+/// What an error answer tells: its operation, headers, replay flag and a
+/// message built from the problem details.
+#[tokio::test]
+async fn an_error_answer_shows_its_operation_headers_replay_and_problem() {
+    let server = MockServer::start_async().await;
+    let _fresh = script(
+        &server,
+        GET,
+        "/v1/qurls/q_gone",
+        vec![reply(404, problem(404, "not_found")).header("x-trace", "t-1")],
+    );
+    let _replayed = script(
+        &server,
+        POST,
+        "/v1/qurls",
+        vec![reply(409, problem(409, "alias_in_use")).header("idempotency-replayed", "true")],
+    );
+    let client = no_retry(&server.base_url());
+    let err = client.get_qurls_id().id("q_gone").send().await.unwrap_err();
+    assert_eq!(err.operation(), "get_qurls_id");
+    assert_eq!(
+        err.headers()
+            .and_then(|h| h.get("x-trace"))
+            .map(|v| v.as_bytes()),
+        Some(&b"t-1"[..])
+    );
+    assert!(!err.was_replayed());
+    assert_eq!(
+        err.to_string(),
+        "get_qurls_id: 404 Not Found (not_found): d [request req_e]"
+    );
+    let err = client
+        .post_qurls()
+        .body_map(|b| b.target_url("https://example.com"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.was_replayed(), "{err:?}");
+    assert_eq!(err.operation(), "post_qurls");
+}
