@@ -11,6 +11,7 @@ mod retry;
 mod secret;
 mod shim;
 mod transport;
+pub mod webhooks;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
