@@ -17,6 +17,7 @@
 mod app;
 mod builder;
 mod counters;
+pub mod delivery;
 mod faults;
 mod gate;
 mod handlers;
