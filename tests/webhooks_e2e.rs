@@ -3,56 +3,18 @@
 //! dropped and retried deliveries injected. Every event is processed exactly
 //! once; a tampered body and a wrong secret are refused; rotation works.
 
-#[allow(dead_code)]
-#[path = "../examples/webhook_receiver.rs"]
-mod receiver;
+mod webhook_receiver;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use qurl::types::{WebhookEventType, WebhookPayload};
-use qurl::webhooks::Event;
 use qurl_sandbox::delivery::{self, DeliveryFault, DeliveryFaults, Outgoing, Policy, Status};
+use webhook_receiver::start;
 
 const NEW: &str = "whsec_e2e_new_0001";
 const OLD: &str = "whsec_e2e_old_0001";
-
-/// The example receiver on 127.0.0.1, and how often each delivery id was
-/// processed.
-struct Running {
-    url: String,
-    processed: Arc<Mutex<BTreeMap<String, usize>>>,
-}
-
-/// `fail_first`: the handler fails that many runs (500) before it works.
-async fn start(secrets: &[&str], fail_first: usize) -> Running {
-    let processed = Arc::new(Mutex::new(BTreeMap::new()));
-    let failures_left = Mutex::new(fail_first);
-    let seen = processed.clone();
-    let on_event: receiver::OnEvent = Arc::new(move |event: &Event| {
-        let mut left = failures_left.lock().unwrap();
-        if *left > 0 {
-            *left -= 1;
-            return Err("downstream unavailable".into());
-        }
-        *seen
-            .lock()
-            .unwrap()
-            .entry(event.delivery_id().to_owned())
-            .or_insert(0) += 1;
-        Ok(())
-    });
-    let app = receiver::router(secrets.iter().map(|s| s.to_string()).collect(), on_event);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://{}{}",
-        listener.local_addr().unwrap(),
-        receiver::PATH
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Running { url, processed }
-}
 
 /// Event `n` as the sandbox would send it: a generated `WebhookPayload`.
 fn outgoing(url: &str, secret: &str, n: usize) -> Outgoing {
@@ -94,7 +56,7 @@ fn policy() -> Policy {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_event_is_processed_exactly_once_through_duplicates_drops_and_retries() {
     const EVENTS: usize = 40;
-    let receiver = start(&[NEW], 3).await;
+    let receiver = start(&[NEW], 3, Duration::ZERO).await;
     // Half of all attempts faulted (seeded, so the run repeats exactly), plus
     // a scripted duplicate first so one is certain.
     let faults = Arc::new(DeliveryFaults::seeded(0.5, 13).with_delay(Duration::from_millis(30)));
@@ -133,15 +95,18 @@ async fn every_event_is_processed_exactly_once_through_duplicates_drops_and_retr
         "failed and dropped attempts were retried: {retried}"
     );
 
-    let processed = receiver.processed.lock().unwrap();
+    let mut processed = BTreeMap::new();
+    for id in receiver.processed() {
+        *processed.entry(id).or_insert(0) += 1;
+    }
     let expected: BTreeMap<String, usize> =
         (0..EVENTS).map(|n| (format!("wd_{n:016}"), 1)).collect();
-    assert_eq!(*processed, expected, "each delivery processed exactly once");
+    assert_eq!(processed, expected, "each delivery processed exactly once");
 }
 
 #[tokio::test]
 async fn a_tampered_body_and_a_wrong_secret_are_refused() {
-    let receiver = start(&[NEW], 0).await;
+    let receiver = start(&[NEW], 0, Duration::ZERO).await;
     let refused_policy = Policy {
         max_attempts: 2,
         ..policy()
@@ -171,26 +136,19 @@ async fn a_tampered_body_and_a_wrong_secret_are_refused() {
         .unwrap()
         .status();
     assert_eq!(status.as_u16(), 400);
-    assert!(receiver.processed.lock().unwrap().is_empty());
+    assert!(receiver.processed().is_empty());
 
     // The genuine delivery still goes through afterwards.
     let record = delivery::deliver(&genuine, &policy(), &DeliveryFaults::default(), &|_| {}).await;
     assert_eq!(record.status, Status::Success);
-    assert_eq!(
-        receiver
-            .processed
-            .lock()
-            .unwrap()
-            .get("wd_0000000000000002"),
-        Some(&1)
-    );
+    assert_eq!(receiver.processed(), ["wd_0000000000000002"]);
 }
 
 #[tokio::test]
 async fn during_a_rotation_events_signed_with_either_secret_are_processed() {
     // Events produced before the rotation are still in flight, signed with
     // the old secret; the receiver accepts both until it drops the old one.
-    let rotating = start(&[NEW, OLD], 0).await;
+    let rotating = start(&[NEW, OLD], 0, Duration::ZERO).await;
     let faults = DeliveryFaults::default();
     for (n, secret) in [(1, OLD), (2, NEW)] {
         let record = delivery::deliver(
@@ -202,9 +160,9 @@ async fn during_a_rotation_events_signed_with_either_secret_are_processed() {
         .await;
         assert_eq!(record.status, Status::Success, "signed with {n}");
     }
-    assert_eq!(rotating.processed.lock().unwrap().len(), 2);
+    assert_eq!(rotating.processed().len(), 2);
 
-    let rotated = start(&[NEW], 0).await;
+    let rotated = start(&[NEW], 0, Duration::ZERO).await;
     let short = Policy {
         max_attempts: 2,
         ..policy()
@@ -216,5 +174,5 @@ async fn during_a_rotation_events_signed_with_either_secret_are_processed() {
     );
     let fresh = delivery::deliver(&outgoing(&rotated.url, NEW, 3), &short, &faults, &|_| {}).await;
     assert_eq!(fresh.status, Status::Success);
-    assert_eq!(rotated.processed.lock().unwrap().len(), 1);
+    assert_eq!(rotated.processed().len(), 1);
 }

@@ -2,56 +2,30 @@
 //! concurrent and failed-then-retried deliveries are processed exactly once;
 //! tampered or wrongly signed ones never.
 
-#[allow(dead_code)]
-#[path = "../examples/webhook_receiver.rs"]
-mod receiver;
+mod webhook_receiver;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use qurl::webhooks::{self, Event};
+use qurl::webhooks;
+use webhook_receiver::{Running, start};
 
 const NEW: &str = "whsec_new_0001";
 const OLD: &str = "whsec_old_0001";
 
-/// A running example receiver and the events it processed.
-struct Running {
-    url: String,
-    processed: Arc<Mutex<Vec<String>>>,
+/// Posts deliveries to a running receiver.
+struct Sender {
+    receiver: Running,
     http: reqwest::Client,
 }
 
-/// Starts the example's router; `fail_first` makes the handler fail that
-/// many times before succeeding, `slow` makes each run take that long.
-async fn start(secrets: &[&str], fail_first: usize, slow: Duration) -> Running {
-    let processed = Arc::new(Mutex::new(Vec::new()));
-    let failures_left = Mutex::new(fail_first);
-    let seen = processed.clone();
-    let on_event: receiver::OnEvent = Arc::new(move |event: &Event| {
-        std::thread::sleep(slow);
-        let mut left = failures_left.lock().unwrap();
-        if *left > 0 {
-            *left -= 1;
-            return Err("downstream unavailable".into());
-        }
-        seen.lock().unwrap().push(event.delivery_id().to_owned());
-        Ok(())
-    });
-    let app = receiver::router(secrets.iter().map(|s| s.to_string()).collect(), on_event);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://{}{}",
-        listener.local_addr().unwrap(),
-        receiver::PATH
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+async fn sender(secrets: &[&str], fail_first: usize, slow: Duration) -> Sender {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    Running {
-        url,
-        processed,
+    Sender {
+        receiver: start(secrets, fail_first, slow).await,
         http,
     }
 }
@@ -62,11 +36,11 @@ fn body(event_id: &str) -> String {
     )
 }
 
-impl Running {
+impl Sender {
     /// Posts `body` as delivery `delivery` with `signature`; the status.
     async fn post(&self, body: &str, signature: &str, delivery: &str) -> u16 {
         self.http
-            .post(&self.url)
+            .post(&self.receiver.url)
             .header("qurl-signature", signature)
             .header("qurl-event", "qurl.created")
             .header("qurl-delivery", delivery)
@@ -87,13 +61,13 @@ impl Running {
     }
 
     fn processed(&self) -> Vec<String> {
-        self.processed.lock().unwrap().clone()
+        self.receiver.processed()
     }
 }
 
 #[tokio::test]
 async fn a_repeated_delivery_is_answered_200_and_processed_once() {
-    let receiver = start(&[NEW], 0, Duration::ZERO).await;
+    let receiver = sender(&[NEW], 0, Duration::ZERO).await;
     for _ in 0..3 {
         assert_eq!(receiver.deliver(NEW, "wd_0000000000000001").await, 200);
     }
@@ -106,7 +80,7 @@ async fn a_repeated_delivery_is_answered_200_and_processed_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_copies_of_a_slow_delivery_run_once_and_the_rest_ask_for_a_retry() {
-    let receiver = Arc::new(start(&[NEW], 0, Duration::from_millis(200)).await);
+    let receiver = Arc::new(sender(&[NEW], 0, Duration::from_millis(200)).await);
     let copies: Vec<_> = (0..6)
         .map(|_| {
             let receiver = receiver.clone();
@@ -129,7 +103,7 @@ async fn concurrent_copies_of_a_slow_delivery_run_once_and_the_rest_ask_for_a_re
 
 #[tokio::test]
 async fn a_failed_run_is_answered_500_and_the_redelivery_is_processed() {
-    let receiver = start(&[NEW], 2, Duration::ZERO).await;
+    let receiver = sender(&[NEW], 2, Duration::ZERO).await;
     assert_eq!(receiver.deliver(NEW, "wd_0000000000000004").await, 500);
     assert_eq!(receiver.deliver(NEW, "wd_0000000000000004").await, 500);
     assert_eq!(receiver.deliver(NEW, "wd_0000000000000004").await, 200);
@@ -139,7 +113,7 @@ async fn a_failed_run_is_answered_500_and_the_redelivery_is_processed() {
 
 #[tokio::test]
 async fn tampered_and_wrongly_signed_deliveries_are_refused_and_rotation_works() {
-    let receiver = start(&[NEW, OLD], 0, Duration::ZERO).await;
+    let receiver = sender(&[NEW, OLD], 0, Duration::ZERO).await;
     let original = body("evt_1");
     let signature = webhooks::sign(original.as_bytes(), NEW);
     let tampered = original.replace("q_1", "q_2");
@@ -166,7 +140,7 @@ async fn tampered_and_wrongly_signed_deliveries_are_refused_and_rotation_works()
     // Mid-rotation both secrets verify; after it, only the new one.
     assert_eq!(receiver.deliver(OLD, "wd_0000000000000008").await, 200);
     assert_eq!(receiver.deliver(NEW, "wd_0000000000000009").await, 200);
-    let rotated = start(&[NEW], 0, Duration::ZERO).await;
+    let rotated = sender(&[NEW], 0, Duration::ZERO).await;
     assert_eq!(rotated.deliver(OLD, "wd_000000000000000a").await, 400);
     assert_eq!(rotated.deliver(NEW, "wd_000000000000000a").await, 200);
     assert_eq!(
