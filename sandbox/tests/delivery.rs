@@ -26,6 +26,8 @@ enum Answer {
     Status(u16),
     /// Answers 200, too late for the sender's attempt timeout.
     TooSlow,
+    /// Answers 500 with a 100 KiB body.
+    Huge,
 }
 
 #[derive(Clone, Default)]
@@ -34,15 +36,20 @@ struct Receiver {
     seen: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
 }
 
-async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(
+    State(receiver): State<Receiver>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
     receiver.seen.lock().unwrap().push((headers, body));
     let answer = receiver.script.lock().unwrap().pop_front();
     match answer.unwrap_or(Answer::Status(200)) {
-        Answer::Status(code) => StatusCode::from_u16(code).unwrap(),
+        Answer::Status(code) => (StatusCode::from_u16(code).unwrap(), String::new()),
         Answer::TooSlow => {
             tokio::time::sleep(Duration::from_secs(2)).await;
-            StatusCode::OK
+            (StatusCode::OK, String::new())
         }
+        Answer::Huge => (StatusCode::INTERNAL_SERVER_ERROR, "x".repeat(100 * 1024)),
     }
 }
 
@@ -220,4 +227,12 @@ async fn non_loopback_urls_fail_without_a_single_packet() {
             "{url}"
         );
     }
+}
+
+#[tokio::test]
+async fn only_the_first_8_kib_of_an_answer_are_kept() {
+    let (_receiver, url) = receiver(&[Answer::Huge; 4]).await;
+    let (record, _) = run(&outgoing(&url), &DeliveryFaults::default()).await;
+    assert_eq!(record.status, Status::Abandoned);
+    assert_eq!(record.response_body.map(|b| b.len()), Some(8 * 1024));
 }
