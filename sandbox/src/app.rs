@@ -1,6 +1,7 @@
 //! Shared application state and the single critical section that commits a
 //! mutation together with its idempotent answer.
 
+use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use crate::faults::FaultPlan;
 use crate::idempotency::{IdemKey, IdemStore};
 use crate::problem::Problem;
 use crate::reply::Reply;
+use crate::spec::Operation;
 use crate::store::Store;
 
 pub(crate) struct Config {
@@ -25,6 +27,8 @@ pub(crate) struct Inner {
     pub store: Store,
     pub idem: IdemStore,
     pub counters: Counters,
+    /// Fingerprints of (owner, method, path, body) of unkeyed mutations already run.
+    unkeyed_seen: HashSet<u64>,
 }
 
 pub(crate) struct App {
@@ -33,14 +37,19 @@ pub(crate) struct App {
     pub config: Config,
 }
 
-/// Per-request facts the `/v1` gate hands to handlers.
+/// Per-request facts the dispatcher hands to the commit.
 #[derive(Clone, Debug)]
 pub(crate) struct Ctx {
+    pub op: &'static Operation,
     pub owner: String,
     pub request_id: String,
     pub method: Method,
     pub path: String,
     pub idem: Option<IdemSlot>,
+    /// The key the request carried, honoured or not (counted either way).
+    pub key: Option<String>,
+    /// Fingerprint of the request body.
+    pub body_hash: u64,
 }
 
 /// The idempotency entry this request holds while it runs.
@@ -52,13 +61,21 @@ pub(crate) struct IdemSlot {
 
 impl Ctx {
     pub(crate) fn problem(&self, p: Problem) -> Reply {
-        p.into_reply(&self.path, &self.request_id)
+        crate::dispatch::render(self.op, p, &self.path, &self.request_id)
+    }
+
+    fn unkeyed_fingerprint(&self) -> u64 {
+        let text = format!(
+            "{}\n{}\n{}\n{:016x}",
+            self.owner, self.method, self.path, self.body_hash
+        );
+        crate::ids::fingerprint(text.as_bytes())
     }
 }
 
 /// Result of a handler's work inside the critical section.
 pub(crate) enum Outcome {
-    /// State changed; `created` counts new qURLs / API keys.
+    /// Carried out; `created` counts new objects (qURL tokens, keys, resources, ...).
     Committed { reply: Reply, created: u64 },
     /// Nothing changed (a client error such as a conflict).
     Rejected(Reply),
@@ -71,6 +88,7 @@ impl App {
                 store: Store::default(),
                 idem: IdemStore::new(idempotency_ttl),
                 counters: Counters::default(),
+                unkeyed_seen: HashSet::new(),
             }),
             faults,
             config,
@@ -99,8 +117,11 @@ impl App {
         let reply = match outcome {
             Outcome::Committed { reply, created } => {
                 if matches!(ctx.method, Method::POST | Method::PUT | Method::PATCH) {
-                    let key = ctx.idem.as_ref().map(|s| s.key.key.as_str());
-                    inner.counters.record_commit(key, created);
+                    let repeat =
+                        ctx.key.is_none() && !inner.unkeyed_seen.insert(ctx.unkeyed_fingerprint());
+                    inner
+                        .counters
+                        .record_commit(ctx.key.as_deref(), created, repeat);
                 } else {
                     inner.counters.resources_created += created;
                 }

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use crate::app::{App, Config};
 use crate::counters::Counters;
 use crate::faults::{FaultKind, FaultPlan, ScriptedFault};
-use crate::{handlers, server};
+use crate::{dispatch, server};
 
 /// Configuration for a [`Sandbox`]; every setter takes and returns `self`.
 #[derive(Clone, Debug)]
@@ -106,7 +106,7 @@ impl SandboxBuilder {
         };
         let faults = FaultPlan::new(self.fault_rate, self.fault_kinds, self.seed);
         let app = Arc::new(App::new(config, faults, self.idempotency_ttl));
-        let router = handlers::router(app.clone());
+        let router = dispatch::router(app.clone());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let accept = tokio::spawn(server::accept_loop(
             listener,

@@ -21,6 +21,11 @@ pub struct Counters {
     pub creations_by_key: BTreeMap<String, u64>,
     /// POST/PUT/PATCH executions that committed without an `Idempotency-Key`.
     pub unkeyed_creations: u64,
+    /// Unkeyed POST/PUT/PATCH executions that repeated an earlier one exactly (same
+    /// owner, method, path and body): the duplicates a client without keys causes
+    /// when it retries. Not part of [`Counters::duplicates`], which counts keys.
+    #[serde(default)]
+    pub unkeyed_duplicates: u64,
     /// Responses replayed from the idempotency store.
     pub replays: u64,
     /// `409 duplicate_request` answers (same key while the original was still running).
@@ -55,11 +60,15 @@ impl Counters {
         *self.faults.entry(kind.name().to_owned()).or_default() += 1;
     }
 
-    pub(crate) fn record_commit(&mut self, key: Option<&str>, created: u64) {
+    /// `repeat`: an unkeyed execution identical to an earlier one.
+    pub(crate) fn record_commit(&mut self, key: Option<&str>, created: u64, repeat: bool) {
         self.resources_created += created;
         match key {
             Some(key) => *self.creations_by_key.entry(key.to_owned()).or_default() += 1,
             None => self.unkeyed_creations += 1,
+        }
+        if repeat {
+            self.unkeyed_duplicates += 1;
         }
     }
 }
@@ -71,13 +80,15 @@ mod tests {
     #[test]
     fn duplicates_sum_extra_executions() {
         let mut c = Counters::default();
-        c.record_commit(Some("a"), 1);
-        c.record_commit(Some("b"), 1);
-        c.record_commit(Some("b"), 1);
-        c.record_commit(Some("b"), 1);
-        c.record_commit(None, 1);
+        c.record_commit(Some("a"), 1, false);
+        c.record_commit(Some("b"), 1, false);
+        c.record_commit(Some("b"), 1, false);
+        c.record_commit(Some("b"), 1, false);
+        c.record_commit(None, 1, false);
+        c.record_commit(None, 1, true);
         assert_eq!(c.duplicates(), 2);
-        assert_eq!(c.resources_created, 5);
-        assert_eq!(c.unkeyed_creations, 1);
+        assert_eq!(c.resources_created, 6);
+        assert_eq!(c.unkeyed_creations, 2);
+        assert_eq!(c.unkeyed_duplicates, 1);
     }
 }

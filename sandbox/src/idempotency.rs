@@ -12,11 +12,6 @@ use serde_json::Value;
 use crate::ids;
 use crate::reply::Reply;
 
-/// Longest accepted `Idempotency-Key`.
-pub(crate) const MAX_KEY_LEN: usize = 256;
-/// Shortest accepted key on `POST /v1/api-keys`.
-pub(crate) const MIN_API_KEY_MINT_KEY_LEN: usize = 32;
-
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct IdemKey {
     pub owner: String,

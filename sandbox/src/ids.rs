@@ -44,6 +44,56 @@ pub(crate) fn api_key_secret() -> String {
     random("lv_live_", ALNUM, 32)
 }
 
+/// `sess_` + 16 characters.
+pub(crate) fn session_id() -> String {
+    random("sess_", LOWER_ALNUM, 16)
+}
+
+/// `acd_` + 11 characters.
+pub(crate) fn access_code_id() -> String {
+    random("acd_", LOWER_ALNUM, 11)
+}
+
+/// `ac_` + 22 characters: the plaintext of an access code.
+pub(crate) fn access_code() -> String {
+    random("ac_", LOWER_ALNUM, 22)
+}
+
+/// `wh_` + 16 alphanumerics.
+pub(crate) fn webhook_id() -> String {
+    random("wh_", ALNUM, 16)
+}
+
+/// `wd_` + 16 alphanumerics.
+pub(crate) fn delivery_id() -> String {
+    random("wd_", ALNUM, 16)
+}
+
+/// `evt_` + 16 alphanumerics.
+pub(crate) fn event_id() -> String {
+    random("evt_", ALNUM, 16)
+}
+
+/// The signing secret of a webhook.
+pub(crate) fn webhook_secret() -> String {
+    random("whsec_", ALNUM, 32)
+}
+
+/// The TXT value a domain owner publishes.
+pub(crate) fn domain_token() -> String {
+    random("qurl-verify-", LOWER_ALNUM, 24)
+}
+
+/// `in_` + 14 alphanumerics, Stripe style.
+pub(crate) fn invoice_id() -> String {
+    random("in_", ALNUM, 14)
+}
+
+/// A hosted billing session id.
+pub(crate) fn billing_session_id() -> String {
+    random("bs_test_", ALNUM, 24)
+}
+
 /// `req_` + 16 characters.
 pub(crate) fn request_id() -> String {
     random("req_", LOWER_ALNUM, 16)

@@ -16,18 +16,23 @@
 
 mod app;
 mod builder;
+pub mod contract;
 mod counters;
 pub mod delivery;
+mod dispatch;
+mod events;
 mod faults;
-mod gate;
 mod handlers;
 mod idempotency;
 mod ids;
 mod problem;
 mod reply;
+mod rules;
 mod server;
+mod spec;
 mod store;
 mod validate;
+mod views;
 
 pub use builder::{Sandbox, SandboxBuilder};
 pub use counters::Counters;

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderName, StatusCode};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
-use crate::reply::Reply;
+use crate::reply::{Meta, Reply, Tombstone};
 
 /// Field name -> message, for `invalid_fields`.
 pub(crate) type FieldErrors = BTreeMap<String, String>;
@@ -19,6 +19,8 @@ pub(crate) struct Problem {
     pub detail: String,
     pub invalid_fields: Option<FieldErrors>,
     pub headers: Vec<(HeaderName, String)>,
+    /// `meta.tombstone` of a 410 for a deleted resource.
+    pub tombstone: Option<Tombstone>,
 }
 
 impl Problem {
@@ -29,6 +31,7 @@ impl Problem {
             detail: detail.into(),
             invalid_fields: None,
             headers: Vec::new(),
+            tombstone: None,
         }
     }
 
@@ -58,6 +61,22 @@ impl Problem {
         p
     }
 
+    /// 400 `code` naming one field.
+    pub(crate) fn field(code: &str, field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), message.into());
+        Self::fields(
+            StatusCode::BAD_REQUEST,
+            code,
+            "One or more fields are invalid",
+            fields,
+        )
+    }
+
+    pub(crate) fn conflict(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
     pub(crate) fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", detail)
     }
@@ -81,26 +100,49 @@ impl Problem {
 
     /// Renders the problem for the request at `instance`.
     pub(crate) fn into_reply(self, instance: &str, request_id: &str) -> Reply {
-        let mut error = Map::new();
-        error.insert(
-            "type".into(),
-            json!(format!("https://api.qurl.link/problems/{}", self.code)),
-        );
-        error.insert("title".into(), json!(title(&self.code)));
-        error.insert("status".into(), json!(self.status.as_u16()));
-        error.insert("detail".into(), json!(self.detail));
-        error.insert("instance".into(), json!(instance));
-        error.insert("code".into(), json!(self.code));
-        if let Some(fields) = self.invalid_fields {
-            error.insert("invalid_fields".into(), json!(fields));
-        }
-        let body = json!({ "error": Value::Object(error), "meta": { "request_id": request_id } });
-        let mut reply = Reply::json_with_type(self.status, "application/problem+json", &body);
+        let body = ErrorEnvelope {
+            error: ErrorBody {
+                kind: format!("https://api.qurl.link/problems/{}", self.code),
+                title: title(&self.code),
+                status: self.status.as_u16(),
+                detail: self.detail,
+                instance: instance.to_owned(),
+                code: self.code,
+                invalid_fields: self.invalid_fields,
+            },
+            meta: Meta {
+                request_id: request_id.to_owned(),
+                tombstone: self.tombstone,
+            },
+        };
+        let mut reply = Reply::typed(self.status, PROBLEM_JSON, &body);
         for (name, value) in self.headers {
             reply = reply.header(name, &value);
         }
         reply
     }
+}
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// `ErrorEnvelope` / `ValidationErrorEnvelope` of the spec.
+#[derive(Serialize)]
+struct ErrorEnvelope {
+    error: ErrorBody,
+    meta: Meta,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    instance: String,
+    code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invalid_fields: Option<FieldErrors>,
 }
 
 /// Short, stable titles per code; unknown codes get a title derived from the code.
@@ -135,6 +177,7 @@ fn title(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn envelope_shape() {

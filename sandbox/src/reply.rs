@@ -1,5 +1,5 @@
 //! A fully buffered response that can be stored for idempotent replay, and the
-//! success envelopes.
+//! typed envelopes every answer is built from.
 
 use axum::body::Body;
 use axum::http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use crate::ids;
 
@@ -22,13 +21,62 @@ pub(crate) struct Reply {
     pub body: Bytes,
 }
 
+/// `Meta`: sent with every single-object and error body.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Meta {
+    pub request_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tombstone: Option<Tombstone>,
+}
+
+/// `TombstoneInfo`, on the 410 of a deleted resource.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Tombstone {
+    pub tombstoned_at: String,
+    pub final_access_count: i64,
+}
+
+/// `ListMeta`: cursor paging state.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct ListMeta {
+    pub request_id: String,
+    pub page_size: usize,
+    pub has_more: bool,
+    pub next_cursor: String,
+}
+
+/// `{"data": ..., "meta": ...}`
+#[derive(Serialize)]
+pub(crate) struct Envelope<T, M> {
+    pub data: T,
+    pub meta: M,
+}
+
+/// One page of a cursor-paginated list.
+pub(crate) struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+    pub next_cursor: String,
+}
+
+impl<T> Page<T> {
+    pub(crate) fn meta(&self, request_id: &str) -> ListMeta {
+        ListMeta {
+            request_id: request_id.to_owned(),
+            page_size: self.items.len(),
+            has_more: self.has_more,
+            next_cursor: self.next_cursor.clone(),
+        }
+    }
+}
+
 impl Reply {
-    pub(crate) fn json_with_type(
+    /// Serialises a typed body; the types are plain data, so this cannot fail in practice.
+    pub(crate) fn typed(
         status: StatusCode,
         content_type: &'static str,
-        body: &Value,
+        body: &impl Serialize,
     ) -> Self {
-        // Serialising a `Value` cannot fail; fall back to an empty object just in case.
         let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
         Reply {
             status,
@@ -37,8 +85,23 @@ impl Reply {
         }
     }
 
-    pub(crate) fn json(status: StatusCode, body: &Value) -> Self {
-        Self::json_with_type(status, "application/json", body)
+    /// `{"data", "meta": {"request_id"}}` as `application/json`.
+    pub(crate) fn data(status: StatusCode, data: impl Serialize, request_id: &str) -> Self {
+        let meta = Meta {
+            request_id: request_id.to_owned(),
+            tombstone: None,
+        };
+        Self::typed(status, "application/json", &Envelope { data, meta })
+    }
+
+    /// A 200 list page with `ListMeta`.
+    pub(crate) fn page<T: Serialize>(page: Page<T>, request_id: &str) -> Self {
+        let meta = page.meta(request_id);
+        let body = Envelope {
+            data: page.items,
+            meta,
+        };
+        Self::typed(StatusCode::OK, "application/json", &body)
     }
 
     pub(crate) fn no_content() -> Self {
@@ -55,6 +118,36 @@ impl Reply {
             self.headers.push((name, v));
         }
         self
+    }
+
+    /// Adds an `ETag` over the payload (`data` only, so request ids do not change it)
+    /// and answers `304` when `If-None-Match` already names it.
+    pub(crate) fn cached(self, request: &HeaderMap) -> Self {
+        let payload = serde_json::from_slice::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|mut v| v.get_mut("data").map(serde_json::Value::take))
+            .unwrap_or_default();
+        let tag = format!(
+            "\"{:016x}\"",
+            ids::fingerprint(payload.to_string().as_bytes())
+        );
+        let matches = request
+            .get_all(IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == tag || t == "*");
+        let reply = if matches {
+            Reply {
+                status: StatusCode::NOT_MODIFIED,
+                headers: Vec::new(),
+                body: Bytes::new(),
+            }
+        } else {
+            self
+        };
+        reply.header(ETAG, &tag)
     }
 
     pub(crate) fn into_response(self) -> Response {
@@ -75,98 +168,10 @@ impl Reply {
         );
         resp
     }
-
-    /// Rebuilds a reply from a handler's response (used to store answers that never
-    /// reached a commit, such as validation errors).
-    pub(crate) async fn from_response(resp: Response) -> Self {
-        let (parts, body) = resp.into_parts();
-        let body = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .unwrap_or_default();
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(n, v)| (n.clone(), v.clone()))
-            .collect();
-        Reply {
-            status: parts.status,
-            headers,
-            body,
-        }
-    }
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         Reply::into_response(self)
     }
-}
-
-/// `{"data": ..., "meta": {"request_id": ...}}`
-pub(crate) fn data(status: StatusCode, data: impl Serialize, request_id: &str) -> Reply {
-    let data = serde_json::to_value(data).unwrap_or(Value::Null);
-    Reply::json(
-        status,
-        &json!({ "data": data, "meta": { "request_id": request_id } }),
-    )
-}
-
-/// One page of a cursor-paginated list.
-pub(crate) struct Page<T> {
-    pub items: Vec<T>,
-    pub has_more: bool,
-    pub next_cursor: String,
-}
-
-/// A 200 list envelope with `ListMeta`, honouring `If-None-Match`.
-pub(crate) fn list<T: Serialize>(page: Page<T>, request_id: &str, headers: &HeaderMap) -> Reply {
-    let items = serde_json::to_value(&page.items).unwrap_or(Value::Array(Vec::new()));
-    let meta = json!({
-        "request_id": request_id,
-        "page_size": page.items.len(),
-        "has_more": page.has_more,
-        "next_cursor": page.next_cursor,
-    });
-    let tag = etag(&json!([items, page.has_more, page.next_cursor]));
-    cached(tag, headers, || {
-        Reply::json(StatusCode::OK, &json!({ "data": items, "meta": meta }))
-    })
-}
-
-/// A 200 single-object envelope with an `ETag`, honouring `If-None-Match`.
-pub(crate) fn cached_data(data: impl Serialize, request_id: &str, headers: &HeaderMap) -> Reply {
-    let data = serde_json::to_value(data).unwrap_or(Value::Null);
-    let tag = etag(&data);
-    cached(tag, headers, || {
-        Reply::json(
-            StatusCode::OK,
-            &json!({ "data": data, "meta": { "request_id": request_id } }),
-        )
-    })
-}
-
-fn cached(tag: String, headers: &HeaderMap, build: impl FnOnce() -> Reply) -> Reply {
-    let matches = headers
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == tag || t == "*");
-    let reply = if matches {
-        Reply {
-            status: StatusCode::NOT_MODIFIED,
-            headers: Vec::new(),
-            body: Bytes::new(),
-        }
-    } else {
-        build()
-    };
-    reply.header(ETAG, &tag)
-}
-
-/// The tag covers the payload only, so it is stable across request ids.
-fn etag(value: &Value) -> String {
-    let text = serde_json::to_string(value).unwrap_or_default();
-    format!("\"{:016x}\"", ids::fingerprint(text.as_bytes()))
 }

@@ -25,8 +25,8 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::app::App;
+use crate::dispatch::{DelayFault, RequestId};
 use crate::faults::FaultKind;
-use crate::gate::{DelayFault, RequestId};
 use crate::ids;
 use crate::problem::Problem;
 

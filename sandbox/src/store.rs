@@ -1,9 +1,8 @@
-//! In-memory records: resources, their qURLs, and API keys.
-//!
-//! Ids are global (so another owner's id can be told apart from an unknown one), but
-//! every lookup on behalf of a caller checks the owner.
+//! In-memory records, one map per kind. Ids are global (so another owner's id can be
+//! told apart from an unknown one), but every lookup on behalf of a caller checks the
+//! owner. Rows are never reordered: `seq` gives creation order.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
@@ -18,39 +17,76 @@ pub(crate) struct Resource {
     pub id: String,
     pub owner: String,
     pub seq: u64,
+    pub kind: String,
     pub target_url: String,
     pub revoked: bool,
+    pub tombstoned_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub description: Option<String>,
     pub tags: Vec<String>,
-    /// Seconds; fixed by the first `POST /v1/qurls` that created the resource.
+    pub custom_domain: Option<String>,
+    pub alias: Option<String>,
+    pub slug: Option<String>,
+    pub preserve_host: bool,
+    /// Seconds; fixed by the first token's `session_duration`.
     pub session_duration_cap: Option<u64>,
-    pub qurl_ids: Vec<String>,
+    pub token_ids: Vec<String>,
 }
 
-pub(crate) struct Qurl {
+/// One access token (a "qURL") of a resource.
+pub(crate) struct Token {
     pub id: String,
     pub resource_id: String,
-    pub token: String,
+    pub secret: String,
     pub label: Option<String>,
     pub revoked: bool,
     pub one_time_use: bool,
     pub max_sessions: i64,
     pub session_duration: Option<u64>,
+    pub use_count: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub access_policy: Option<Value>,
+    /// Host of the link: a custom domain, or `qurl.link`.
+    pub link_host: String,
 }
 
-impl Qurl {
+impl Token {
     pub(crate) fn link(&self) -> String {
-        format!("https://qurl.link/#{}", self.token)
+        format!("https://{}/#{}", self.link_host, self.secret)
     }
 
+    /// The one definition of `qurl_site`: the token's display id as a subdomain.
     pub(crate) fn site(&self) -> String {
         format!("https://{}.qurl.site", self.id)
     }
+
+    pub(crate) fn status(&self, now: DateTime<Utc>) -> &'static str {
+        if self.revoked {
+            "revoked"
+        } else if self.one_time_use && self.use_count > 0 {
+            "consumed"
+        } else if self.expires_at <= now {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+
+    pub(crate) fn branded_domain(&self) -> Option<String> {
+        (self.link_host != LINK_HOST).then(|| self.link_host.clone())
+    }
+}
+
+pub(crate) const LINK_HOST: &str = "qurl.link";
+
+pub(crate) struct Session {
+    pub id: String,
+    pub resource_id: String,
+    pub token_id: String,
+    pub user_agent: String,
+    pub created_at: DateTime<Utc>,
 }
 
 pub(crate) struct ApiKey {
@@ -68,28 +104,86 @@ pub(crate) struct ApiKey {
     pub tunnel_slug: Option<String>,
 }
 
-/// Everything a new qURL token needs once validated.
-#[derive(Clone, Debug)]
-pub(crate) struct MintSpec {
-    pub expires_at: DateTime<Utc>,
-    pub label: Option<String>,
-    pub one_time_use: bool,
-    pub max_sessions: i64,
-    pub session_duration: Option<u64>,
-    pub access_policy: Option<Value>,
+pub(crate) struct AccessCode {
+    pub id: String,
+    pub owner: String,
+    pub seq: u64,
+    pub code: String,
+    pub resource_id: String,
+    pub name: String,
+    pub max_uses: i64,
+    pub use_count: i64,
+    pub revoked: bool,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) struct Domain {
+    pub name: String,
+    pub owner: String,
+    pub seq: u64,
+    pub status: &'static str,
+    pub token: String,
+    pub token_expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// Set through the admin endpoint: the sandbox's stand-in for published DNS records.
+    pub dns_ready: bool,
+}
+
+pub(crate) struct Webhook {
+    pub id: String,
+    pub owner: String,
+    pub seq: u64,
+    pub url: String,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub description: Option<String>,
+    pub secret: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An event recorded for one webhook. Nothing is sent yet, so it stays `pending`.
+pub(crate) struct Delivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub seq: u64,
+    pub event_type: String,
+    pub created_at: DateTime<Utc>,
+    #[allow(
+        dead_code,
+        reason = "the body a delivery will send; read when delivery hooks into events::emit"
+    )]
+    pub payload: Value,
+}
+
+pub(crate) struct Invoice {
+    pub id: String,
+    pub owner: String,
+    pub seq: u64,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Default)]
 pub(crate) struct Store {
     seq: u64,
     pub resources: HashMap<String, Resource>,
-    pub qurls: HashMap<String, Qurl>,
+    pub tokens: HashMap<String, Token>,
+    pub sessions: BTreeMap<String, Session>,
     pub api_keys: HashMap<String, ApiKey>,
+    pub access_codes: HashMap<String, AccessCode>,
+    pub domains: HashMap<String, Domain>,
+    pub webhooks: HashMap<String, Webhook>,
+    pub deliveries: Vec<Delivery>,
+    pub invoices: Vec<Invoice>,
+    /// Owner -> monthly spending cap in cents (0: none).
+    pub spending_caps: HashMap<String, i64>,
 }
 
 /// Draws ids until one is unused; collisions are astronomically rare, so the bound
 /// only guards against a broken generator.
-fn unique<T>(map: &HashMap<String, T>, make: fn() -> String) -> String {
+pub(crate) fn unique<T>(map: &HashMap<String, T>, make: fn() -> String) -> String {
     let mut id = make();
     for _ in 0..16 {
         if !map.contains_key(&id) {
@@ -101,122 +195,65 @@ fn unique<T>(map: &HashMap<String, T>, make: fn() -> String) -> String {
 }
 
 impl Store {
-    fn next_seq(&mut self) -> u64 {
+    pub(crate) fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
     }
 
-    /// The caller's resource by `r_` id, or the parent of a `q_` id.
+    /// The caller's resource by `r_` id, or the parent of a `q_` token id.
     pub(crate) fn resource_of(&self, owner: &str, id: &str) -> Option<&Resource> {
-        let rid = match self.qurls.get(id) {
-            Some(q) if id.starts_with("q_") => q.resource_id.as_str(),
-            _ => id,
-        };
+        let rid = self.tokens.get(id).map_or(id, |t| t.resource_id.as_str());
         self.resources.get(rid).filter(|r| r.owner == owner)
     }
 
-    /// The active resource that dedups `target_url` for this owner.
-    pub(crate) fn active_resource_for_url(
-        &self,
-        owner: &str,
-        target_url: &str,
-    ) -> Option<&Resource> {
-        self.resources
-            .values()
-            .find(|r| r.owner == owner && !r.revoked && r.target_url == target_url)
+    pub(crate) fn owned_resource_mut(&mut self, owner: &str, id: &str) -> Option<&mut Resource> {
+        self.resources.get_mut(id).filter(|r| r.owner == owner)
     }
 
-    pub(crate) fn owned_resources<'a>(
-        &'a self,
+    pub(crate) fn owned<'a, T: Owned>(
+        map: &'a HashMap<String, T>,
         owner: &'a str,
-    ) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.resources.values().filter(move |r| r.owner == owner)
+    ) -> impl Iterator<Item = &'a T> + 'a {
+        map.values().filter(move |r| r.owner() == owner)
     }
 
-    pub(crate) fn create_resource(
-        &mut self,
-        owner: &str,
-        target_url: &str,
-        session_duration_cap: Option<u64>,
-        now: DateTime<Utc>,
-    ) -> String {
-        let id = unique(&self.resources, ids::resource_id);
-        let seq = self.next_seq();
-        self.resources.insert(
-            id.clone(),
-            Resource {
-                id: id.clone(),
-                owner: owner.to_owned(),
-                seq,
-                target_url: target_url.to_owned(),
-                revoked: false,
-                created_at: now,
-                expires_at: now,
-                description: None,
-                tags: Vec::new(),
-                session_duration_cap,
-                qurl_ids: Vec::new(),
-            },
-        );
-        id
+    pub(crate) fn tokens_of<'a>(&'a self, r: &'a Resource) -> impl Iterator<Item = &'a Token> + 'a {
+        r.token_ids.iter().filter_map(|id| self.tokens.get(id))
     }
 
-    /// Adds a token to an existing resource and returns its id. The resource's expiry
-    /// follows its longest-lived token.
-    pub(crate) fn mint(
-        &mut self,
-        resource_id: &str,
-        spec: &MintSpec,
-        now: DateTime<Utc>,
-    ) -> Option<String> {
-        let id = unique(&self.qurls, ids::qurl_id);
-        let resource = self.resources.get_mut(resource_id)?;
-        resource.qurl_ids.push(id.clone());
-        if spec.expires_at > resource.expires_at {
-            resource.expires_at = spec.expires_at;
-        }
-        self.qurls.insert(
-            id.clone(),
-            Qurl {
-                id: id.clone(),
-                resource_id: resource_id.to_owned(),
-                token: ids::access_token(),
-                label: spec.label.clone(),
-                revoked: false,
-                one_time_use: spec.one_time_use,
-                max_sessions: spec.max_sessions,
-                session_duration: spec.session_duration,
-                created_at: now,
-                expires_at: spec.expires_at,
-                access_policy: spec.access_policy.clone(),
-            },
-        );
-        Some(id)
-    }
-
-    /// Revokes a resource and all of its tokens.
+    /// Revokes a resource and all of its tokens; ends its sessions.
     pub(crate) fn revoke_resource(&mut self, resource_id: &str) {
         let Some(resource) = self.resources.get_mut(resource_id) else {
             return;
         };
         resource.revoked = true;
-        for qid in &resource.qurl_ids {
-            if let Some(q) = self.qurls.get_mut(qid) {
-                q.revoked = true;
+        for id in &resource.token_ids {
+            if let Some(t) = self.tokens.get_mut(id) {
+                t.revoked = true;
             }
         }
+        self.sessions.retain(|_, s| s.resource_id != resource_id);
     }
+}
 
-    pub(crate) fn insert_api_key(&mut self, owner: &str, mut key: ApiKey) -> String {
-        key.id = unique(&self.api_keys, ids::api_key_id);
-        key.seq = self.next_seq();
-        key.owner = owner.to_owned();
-        let id = key.id.clone();
-        self.api_keys.insert(id.clone(), key);
-        id
-    }
+/// Records that belong to one owner.
+pub(crate) trait Owned {
+    fn owner(&self) -> &str;
+}
 
-    pub(crate) fn api_key_of_mut(&mut self, owner: &str, key_id: &str) -> Option<&mut ApiKey> {
-        self.api_keys.get_mut(key_id).filter(|k| k.owner == owner)
-    }
+macro_rules! owned {
+    ($($t:ty),*) => {$(
+        impl Owned for $t {
+            fn owner(&self) -> &str {
+                &self.owner
+            }
+        }
+    )*};
+}
+
+owned!(Resource, ApiKey, AccessCode, Domain, Webhook);
+
+/// Owner ids shown in responses: a hash, never the bearer token itself.
+pub(crate) fn owner_id(owner: &str) -> String {
+    format!("own_{:016x}", ids::fingerprint(owner.as_bytes()))
 }

@@ -1,405 +1,283 @@
-//! Request-body parsing and the field rules shared by several endpoints.
-//!
-//! Bodies are parsed into `serde_json::Value` and checked by hand so that every
-//! mistake becomes a problem+json answer with the field named, never a panic.
+//! Requests checked against the spec's own schemas: parameters (path, query,
+//! header) and the JSON body. A failure is a 400 whose `invalid_fields` names the
+//! field; nothing here restates a rule of the spec.
 
-use chrono::{DateTime, Utc};
+use std::fmt::Write as _;
+
+use axum::http::{HeaderMap, StatusCode};
+use jsonschema::ValidationError;
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::LocationSegment;
 use serde_json::{Map, Value};
 
 use crate::problem::{FieldErrors, Problem};
+use crate::spec::{Operation, Param, ParamIn, spec};
 
-pub(crate) type Obj = Map<String, Value>;
-
-pub(crate) const MAX_SESSION_SECS: u64 = 24 * 3600;
-pub(crate) const MAX_EXPIRY_SECS: u64 = 30 * 24 * 3600;
-pub(crate) const MIN_EXPIRY_SECS: u64 = 60;
-
-/// Parses a JSON object body; an empty body is an error.
-pub(crate) fn object(body: &[u8]) -> Result<Obj, Problem> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Problem::invalid_request("A JSON request body is required"));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Problem::invalid_request(
-            "The request body must be a JSON object",
-        )),
-        Err(e) => Err(Problem::invalid_request(format!(
-            "The request body is not valid JSON: {e}"
-        ))),
-    }
+/// A request that passed the schema checks.
+#[derive(Debug, Default)]
+pub(crate) struct Input {
+    pub path: Vec<(String, String)>,
+    /// Query parameters as typed JSON values, with the spec's defaults filled in.
+    pub query: Map<String, Value>,
+    pub body: Value,
 }
 
-/// Like [`object`], but an empty body means `{}`.
-pub(crate) fn object_or_empty(body: &[u8]) -> Result<Obj, Problem> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(Obj::new())
+/// Header parameters (such as `Idempotency-Key`'s length limits), checked before
+/// the idempotency store is consulted.
+pub(crate) fn headers(op: &Operation, headers: &HeaderMap) -> Result<(), Problem> {
+    let mut errors = FieldErrors::new();
+    for p in op.params.iter().filter(|p| p.location == ParamIn::Header) {
+        match headers.get(&p.name).map(|v| v.to_str()) {
+            None if p.required => {
+                errors.insert(p.name.clone(), "is required".into());
+            }
+            None => {}
+            Some(Err(_)) => {
+                errors.insert(p.name.clone(), "must be printable ASCII".into());
+            }
+            Some(Ok(text)) => check_param(p, Value::String(text.to_owned()), &mut errors),
+        }
+    }
+    reject(errors)
+}
+
+/// Path and query parameters, then the body.
+pub(crate) fn request(
+    op: &Operation,
+    path: Vec<(String, String)>,
+    query: &[(String, String)],
+    body: &[u8],
+) -> Result<Input, Problem> {
+    let mut errors = FieldErrors::new();
+    for (name, value) in &path {
+        if let Some(p) = op.params.iter().find(|p| &p.name == name) {
+            check_param(p, Value::String(value.clone()), &mut errors);
+        }
+    }
+    if !errors.is_empty() && !op.documents(400) {
+        // A malformed id where only 404 is documented is simply not found.
+        return Err(Problem::not_found("No such object"));
+    }
+    let query = query_params(op, query, &mut errors);
+    reject(errors)?;
+    let body = match &op.body {
+        None => Value::Null,
+        Some(rule) => {
+            let value = parse_body(body, rule.may_omit)?;
+            let mut errors = FieldErrors::new();
+            if let Some(v) = spec().validator(&rule.pointer) {
+                collect(v.iter_errors(&value), &mut errors, None);
+            }
+            reject(errors)?;
+            value
+        }
+    };
+    Ok(Input { path, query, body })
+}
+
+fn reject(errors: FieldErrors) -> Result<(), Problem> {
+    if errors.is_empty() {
+        Ok(())
     } else {
-        object(body)
+        Err(Problem::validation(errors))
     }
 }
 
-/// Reads optional fields of one object, collecting messages per field.
-pub(crate) struct Fields<'a> {
-    obj: &'a Obj,
-    pub errors: FieldErrors,
+/// Known query parameters only; an invalid one is a 400 where the operation documents
+/// a 400, and otherwise is ignored (its default applies).
+fn query_params(
+    op: &Operation,
+    pairs: &[(String, String)],
+    errors: &mut FieldErrors,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    for p in op.params.iter().filter(|p| p.location == ParamIn::Query) {
+        let given = pairs.iter().find(|(k, _)| k == &p.name).map(|(_, v)| v);
+        if let Some(text) = given {
+            let value = typed(&p.kind, text);
+            let mut own = FieldErrors::new();
+            check_param(p, value.clone(), &mut own);
+            if own.is_empty() {
+                out.insert(p.name.clone(), value);
+                continue;
+            }
+            if op.documents(400) {
+                errors.extend(own);
+                continue;
+            }
+        }
+        if let Some(default) = &p.default {
+            out.insert(p.name.clone(), default.clone());
+        }
+    }
+    out
 }
 
-impl<'a> Fields<'a> {
-    pub(crate) fn new(obj: &'a Obj) -> Self {
-        Fields {
-            obj,
-            errors: FieldErrors::new(),
-        }
-    }
-
-    pub(crate) fn fail(&mut self, field: &str, msg: impl Into<String>) {
-        self.errors
-            .entry(field.to_owned())
-            .or_insert_with(|| msg.into());
-    }
-
-    /// The value, treating JSON `null` as absent.
-    pub(crate) fn get(&self, field: &str) -> Option<&'a Value> {
-        self.obj.get(field).filter(|v| !v.is_null())
-    }
-
-    pub(crate) fn present(&self, field: &str) -> bool {
-        self.get(field).is_some()
-    }
-
-    pub(crate) fn string(&mut self, field: &str, max_chars: usize) -> Option<String> {
-        match self.get(field)? {
-            Value::String(s) if s.chars().count() <= max_chars => Some(s.clone()),
-            Value::String(_) => {
-                self.fail(field, format!("must be at most {max_chars} characters"));
-                None
-            }
-            _ => {
-                self.fail(field, "must be a string");
-                None
-            }
-        }
-    }
-
-    pub(crate) fn boolean(&mut self, field: &str) -> Option<bool> {
-        match self.get(field)? {
-            Value::Bool(b) => Some(*b),
-            _ => {
-                self.fail(field, "must be a boolean");
-                None
-            }
-        }
-    }
-
-    pub(crate) fn integer(&mut self, field: &str, min: i64, max: i64) -> Option<i64> {
-        match self.get(field)?.as_i64() {
-            Some(n) if (min..=max).contains(&n) => Some(n),
-            _ => {
-                self.fail(field, format!("must be an integer between {min} and {max}"));
-                None
-            }
-        }
-    }
-
-    /// A duration string limited to `units` and to `min..=max` seconds.
-    pub(crate) fn duration(&mut self, field: &str, units: &str, min: u64, max: u64) -> Option<u64> {
-        let s = self.string(field, 32)?;
-        match parse_duration(&s, units) {
-            Some(secs) if (min..=max).contains(&secs) => Some(secs),
-            Some(_) => {
-                self.fail(
-                    field,
-                    format!("must be between {} and {}", human(min), human(max)),
-                );
-                None
-            }
-            None => {
-                self.fail(
-                    field,
-                    format!("must be a number followed by one of the units `{units}` (e.g. 24h)"),
-                );
-                None
-            }
-        }
-    }
-
-    /// An RFC 3339 timestamp.
-    pub(crate) fn timestamp(&mut self, field: &str) -> Option<DateTime<Utc>> {
-        let s = self.string(field, 64)?;
-        let parsed = parse_timestamp(&s);
-        if parsed.is_none() {
-            self.fail(field, "must be an RFC 3339 timestamp");
-        }
-        parsed
-    }
-
-    /// Field names present in the body but not in `allowed`.
-    pub(crate) fn reject_unknown(&mut self, allowed: &[&str]) {
-        let unknown: Vec<String> = self
-            .obj
-            .keys()
-            .filter(|k| !allowed.contains(&k.as_str()))
-            .cloned()
-            .collect();
-        for k in unknown {
-            self.fail(&k, "unknown field");
-        }
-    }
-}
-
-/// `<digits><unit>` in seconds; `None` for bad syntax or overflow.
-pub(crate) fn parse_duration(s: &str, units: &str) -> Option<u64> {
-    let unit = s.chars().last()?;
-    if !units.contains(unit) {
-        return None;
-    }
-    let digits = &s[..s.len() - unit.len_utf8()];
-    if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u64 = digits.parse().ok()?;
-    let scale = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        'w' => 604_800,
-        _ => return None,
+/// Query text as the JSON type the schema expects; text that does not parse stays a
+/// string, so the schema reports the wrong type.
+fn typed(kind: &str, text: &str) -> Value {
+    let parsed = match kind {
+        "integer" => text.parse::<i64>().ok().map(Value::from),
+        "number" => text.parse::<f64>().ok().map(Value::from),
+        "boolean" => text.parse::<bool>().ok().map(Value::from),
+        _ => None,
     };
-    n.checked_mul(scale)
+    parsed.unwrap_or_else(|| Value::String(text.to_owned()))
 }
 
-fn human(secs: u64) -> String {
-    match secs {
-        s if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
-        s if s.is_multiple_of(3600) => format!("{}h", s / 3600),
-        s if s.is_multiple_of(60) => format!("{}m", s / 60),
-        s => format!("{s}s"),
+fn check_param(p: &Param, value: Value, errors: &mut FieldErrors) {
+    if let Some(v) = spec().validator(&p.pointer) {
+        collect(v.iter_errors(&value), errors, Some(&p.name));
     }
 }
 
-pub(crate) fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+fn parse_body(body: &[u8], may_omit: bool) -> Result<Value, Problem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return if may_omit {
+            Ok(Value::Object(Map::new()))
+        } else {
+            Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "A JSON request body is required",
+            ))
+        };
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| Problem::invalid_request(format!("The request body is not valid JSON: {e}")))
 }
 
-/// An absolute expiry: in the future and at most 30 days ahead.
-pub(crate) fn check_future_expiry(
-    f: &mut Fields<'_>,
-    field: &str,
-    now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let at = f.timestamp(field)?;
-    let max = now + chrono::Duration::seconds(MAX_EXPIRY_SECS as i64);
-    if at <= now {
-        f.fail(field, "must be in the future");
-        None
-    } else if at > max {
-        f.fail(field, "must be within 30 days from now");
-        None
-    } else {
-        Some(at)
-    }
-}
-
-/// An absolute http(s) URL of at most 2048 characters.
-pub(crate) fn check_target_url(url: &str) -> Result<(), &'static str> {
-    if url.chars().count() > 2048 {
-        return Err("must be at most 2048 characters");
-    }
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or("must be an absolute http or https URL")?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must be an absolute http or https URL");
-    }
-    Ok(())
-}
-
-/// `^[a-z][a-z0-9-]{1,62}[a-z0-9]$`
-pub(crate) fn is_slug(s: &str) -> bool {
-    let b = s.as_bytes();
-    (3..=64).contains(&b.len())
-        && b[0].is_ascii_lowercase()
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[b.len() - 1] != b'-'
-}
-
-const AI_AGENT_CATEGORIES: [&str; 13] = [
-    "chatgpt",
-    "gptbot",
-    "claude",
-    "gemini",
-    "perplexity",
-    "cohere",
-    "meta",
-    "bytedance",
-    "amazon",
-    "apple",
-    "commoncrawl",
-    "mistral",
-    "generic_ai",
-];
-
-/// Checks an `AccessPolicy` object; messages are keyed `access_policy.<field>`.
-pub(crate) fn check_access_policy(f: &mut Fields<'_>, field: &str) -> Option<Value> {
-    let v = f.get(field)?;
-    let Value::Object(policy) = v else {
-        f.fail(field, "must be an object");
-        return None;
-    };
-    let mut ok = true;
-    let mut fail = |f: &mut Fields<'_>, sub: &str, msg: &str| {
-        f.fail(&format!("{field}.{sub}"), msg);
-        ok = false;
-    };
-    for (name, max) in [("ip_allowlist", 100), ("ip_denylist", 100)] {
-        match policy.get(name) {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items))
-                if items.len() <= max && items.iter().all(Value::is_string) => {}
-            Some(_) => fail(
-                f,
-                name,
-                "must be a list of at most 100 IP addresses or CIDR ranges",
-            ),
-        }
-    }
-    for name in ["geo_allowlist", "geo_denylist"] {
-        match policy.get(name) {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items))
-                if items.len() <= 50
-                    && items.iter().all(|i| {
-                        i.as_str().is_some_and(|s| {
-                            s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
-                        })
-                    }) => {}
-            Some(_) => fail(
-                f,
-                name,
-                "must be a list of at most 50 ISO 3166-1 alpha-2 codes",
-            ),
-        }
-    }
-    for name in ["user_agent_allow_regex", "user_agent_deny_regex"] {
-        match policy.get(name) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) if s.chars().count() <= 256 => {}
-            Some(_) => fail(f, name, "must be a string of at most 256 characters"),
-        }
-    }
-    match policy.get("ai_agent_policy") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(ai)) => {
-            if !matches!(
-                ai.get("block_all"),
-                None | Some(Value::Null) | Some(Value::Bool(_))
-            ) {
-                fail(f, "ai_agent_policy.block_all", "must be a boolean");
-            }
-            for name in ["deny_categories", "allow_categories"] {
-                match ai.get(name) {
-                    None | Some(Value::Null) => {}
-                    Some(Value::Array(items))
-                        if items.len() <= 20
-                            && items.iter().all(|i| {
-                                i.as_str().is_some_and(|s| AI_AGENT_CATEGORIES.contains(&s))
-                            }) => {}
-                    Some(_) => fail(
-                        f,
-                        &format!("ai_agent_policy.{name}"),
-                        "must be a list of at most 20 known AI agent categories",
-                    ),
+/// Turns schema errors into `field -> message`, naming nested fields as
+/// `items[0].target_url`. `param` names the whole value (a parameter).
+fn collect<'a>(
+    errors: impl Iterator<Item = ValidationError<'a>>,
+    out: &mut FieldErrors,
+    param: Option<&str>,
+) {
+    for e in errors {
+        let mut base = param.unwrap_or_default().to_owned();
+        for seg in e.instance_path().iter() {
+            match seg {
+                LocationSegment::Property(p) => {
+                    if !base.is_empty() {
+                        base.push('.');
+                    }
+                    base.push_str(&p);
+                }
+                LocationSegment::Index(i) => {
+                    let _ = write!(base, "[{i}]");
                 }
             }
         }
-        Some(_) => fail(f, "ai_agent_policy", "must be an object"),
-    }
-    ok.then(|| v.clone())
-}
-
-/// Tags as stored: trimmed, lower-cased, de-duplicated; at most 10 of 1–50 characters.
-pub(crate) fn check_tags(f: &mut Fields<'_>, field: &str) -> Option<Vec<String>> {
-    let v = f.get(field)?;
-    let Value::Array(items) = v else {
-        f.fail(field, "must be a list of strings");
-        return None;
-    };
-    if items.len() > 10 {
-        f.fail(field, "must contain at most 10 tags");
-        return None;
-    }
-    let mut tags: Vec<String> = Vec::new();
-    for item in items {
-        let Some(s) = item.as_str() else {
-            f.fail(field, "must be a list of strings");
-            return None;
+        let join = |name: &str| {
+            if base.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{base}.{name}")
+            }
         };
-        let valid_shape = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '_' || c == '-');
-        if !(1..=50).contains(&s.chars().count()) || !valid_shape {
-            f.fail(
-                field,
-                "each tag must be 1-50 characters: letters, digits, spaces, `_` or `-`, starting with a letter or digit",
-            );
-            return None;
-        }
-        let tag = s.trim().to_lowercase();
-        if !tags.contains(&tag) {
-            tags.push(tag);
+        match e.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                for name in unexpected {
+                    out.entry(join(name))
+                        .or_insert_with(|| "is not a known field".into());
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                out.entry(join(name))
+                    .or_insert_with(|| "is required".into());
+            }
+            _ => {
+                let field = if base.is_empty() { "body".into() } else { base };
+                out.entry(field).or_insert_with(|| e.to_string());
+            }
         }
     }
-    Some(tags)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn create_qurl(body: Value) -> Result<Input, Problem> {
+        let op = spec().operation("createQurl").unwrap();
+        request(op, Vec::new(), &[], body.to_string().as_bytes())
+    }
+
+    fn fields(r: Result<Input, Problem>) -> FieldErrors {
+        r.err().and_then(|p| p.invalid_fields).unwrap_or_default()
+    }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("24h", "mhdw"), Some(86_400));
-        assert_eq!(parse_duration("1w", "mhdw"), Some(604_800));
-        assert_eq!(parse_duration("30s", "mhdw"), None);
-        assert_eq!(parse_duration("h", "mhdw"), None);
-        assert_eq!(parse_duration("", "mhdw"), None);
-        assert_eq!(parse_duration("-1h", "mhdw"), None);
-        assert_eq!(
-            parse_duration("999999999999w", "mhdw"),
-            Some(999_999_999_999 * 604_800)
+    fn each_kind_of_schema_rule_names_the_field() {
+        let f = fields(create_qurl(json!({"target_url": 5})));
+        assert!(f["target_url"].contains("string"), "{f:?}");
+        let f = fields(create_qurl(
+            json!({"target_url": "https://a.example", "custom_domain": null}),
+        ));
+        assert!(f.contains_key("custom_domain"), "{f:?}");
+        let f = fields(create_qurl(json!({"label": "x".repeat(501)})));
+        assert!(f.contains_key("label"), "{f:?}");
+        let f = fields(create_qurl(json!({"max_sessions": 1001})));
+        assert!(f.contains_key("max_sessions"), "{f:?}");
+        let f = fields(create_qurl(
+            json!({"access_policy": {"geo_allowlist": ["usa"]}}),
+        ));
+        assert!(f.contains_key("access_policy.geo_allowlist[0]"), "{f:?}");
+        let f = fields(create_qurl(
+            json!({"access_policy": {"ai_agent_policy": {"deny_categories": ["robot"]}}}),
+        ));
+        assert!(
+            f.contains_key("access_policy.ai_agent_policy.deny_categories[0]"),
+            "{f:?}"
         );
-        assert_eq!(parse_duration("5é", "mhdw"), None);
     }
 
     #[test]
-    fn urls() {
-        assert!(check_target_url("https://example.com/a?b").is_ok());
-        assert!(check_target_url("ftp://example.com").is_err());
-        assert!(check_target_url("https://").is_err());
-        assert!(check_target_url("https://a b").is_err());
+    fn unknown_fields_and_missing_ones() {
+        let op = spec().operation("createApiKey").unwrap();
+        let f = fields(request(op, Vec::new(), &[], br#"{"name":"a","nope":1}"#));
+        assert_eq!(
+            f.get("nope").map(String::as_str),
+            Some("is not a known field")
+        );
+        assert_eq!(f.get("scopes").map(String::as_str), Some("is required"));
     }
 
     #[test]
-    fn slugs() {
-        assert!(is_slug("my-tunnel"));
-        assert!(!is_slug("ab"));
-        assert!(!is_slug("My-tunnel"));
-        assert!(!is_slug("tunnel-"));
-        assert!(!is_slug("1tunnel"));
+    fn bodies_without_required_fields_may_be_omitted() {
+        let op = spec().operation("createQurlForResource").unwrap();
+        let input = request(op, Vec::new(), &[], b"").unwrap();
+        assert_eq!(input.body, json!({}));
+        let op = spec().operation("createApiKey").unwrap();
+        assert!(request(op, Vec::new(), &[], b"").is_err());
     }
 
     #[test]
-    fn bodies() {
-        assert!(object(b"").is_err());
-        assert!(object(b"[]").is_err());
-        assert!(object(b"{").is_err());
-        assert!(object_or_empty(b"").unwrap().is_empty());
+    fn key_lengths_come_from_the_header_schema() {
+        let key = |op: &str, len: usize| {
+            let mut h = HeaderMap::new();
+            h.insert("idempotency-key", "k".repeat(len).parse().unwrap());
+            headers(spec().operation(op).unwrap(), &h).is_ok()
+        };
+        assert!(key("createQurl", 1) && key("createQurl", 256) && !key("createQurl", 257));
+        assert!(!key("createApiKey", 31) && key("createApiKey", 32));
+        // An operation that declares no key ignores the header.
+        assert!(key("updateApiKey", 400));
+    }
+
+    #[test]
+    fn query_parameters_are_typed_and_defaulted() {
+        let op = spec().operation("listQurls").unwrap();
+        let input = request(op, Vec::new(), &[], b"").unwrap();
+        assert_eq!(input.query["limit"], json!(20));
+        let q = vec![("limit".to_owned(), "500".to_owned())];
+        assert!(fields(request(op, Vec::new(), &q, b"")).contains_key("limit"));
+        // listDomains documents no 400: a bad limit falls back to the default.
+        let op = spec().operation("listDomains").unwrap();
+        let input = request(op, Vec::new(), &q, b"").unwrap();
+        assert_eq!(input.query["limit"], json!(20));
     }
 }

@@ -119,7 +119,8 @@ async fn qurl_lifecycle() {
         .unwrap();
     problem(other, 404, "not_found").await;
     problem(api.get("/v1/qurls/r_zzzzzzzzzzz").await, 404, "not_found").await;
-    problem(api.get("/v1/qurls/bogus").await, 400, "invalid_request").await;
+    // The spec gives `id` no pattern: an id of no known shape is simply not found.
+    problem(api.get("/v1/qurls/bogus").await, 404, "not_found").await;
 
     problem(
         api.send(Method::DELETE, &format!("/v1/qurls/{qid}"), None, None)
@@ -153,10 +154,10 @@ async fn qurl_lifecycle() {
 #[tokio::test]
 async fn create_validation_names_the_fields() {
     let api = Api::new().await;
+    // First the schema (every field it can judge, in one answer) ...
     let body = json!({
-        "type": "tunnel", "target_url": "ftp://x", "expires_in": "45d", "max_sessions": -1,
-        "session_duration": "2d", "label": "x".repeat(501), "access_policy": {"geo_allowlist": ["usa"]},
-        "custom_domain": "app.example.com"
+        "target_url": 7, "max_sessions": -1, "label": "x".repeat(501),
+        "access_policy": {"geo_allowlist": ["usa"]}, "custom_domain": null
     });
     let err = problem(
         api.post("/v1/qurls", None, &body).await,
@@ -166,17 +167,37 @@ async fn create_validation_names_the_fields() {
     .await;
     let fields = err["invalid_fields"].as_object().unwrap();
     for f in [
-        "type",
         "target_url",
-        "expires_in",
         "max_sessions",
-        "session_duration",
         "label",
-        "access_policy.geo_allowlist",
+        "access_policy.geo_allowlist[0]",
         "custom_domain",
     ] {
         assert!(fields.contains_key(f), "{f} missing in {fields:?}");
     }
+    // ... then the rules the schema cannot say ...
+    let body = json!({
+        "type": "tunnel", "target_url": "ftp://x", "expires_in": "45d", "session_duration": "2d"
+    });
+    let err = problem(
+        api.post("/v1/qurls", None, &body).await,
+        400,
+        "validation_error",
+    )
+    .await;
+    let fields = err["invalid_fields"].as_object().unwrap();
+    for f in ["type", "target_url", "expires_in", "session_duration"] {
+        assert!(fields.contains_key(f), "{f} missing in {fields:?}");
+    }
+    // ... then the state: no such domain.
+    let body = json!({"target_url": "https://x.example", "custom_domain": "app.example.com"});
+    let err = problem(
+        api.post("/v1/qurls", None, &body).await,
+        400,
+        "validation_error",
+    )
+    .await;
+    assert!(err["invalid_fields"]["custom_domain"].is_string());
     problem(
         api.post("/v1/qurls", None, &json!({})).await,
         400,
@@ -236,14 +257,23 @@ async fn list_paginates_with_cursors() {
     let (_, _, q) = parts(api.get("/v1/qurls?q=PAGE3").await).await;
     assert_eq!(q["data"].as_array().unwrap().len(), 1);
 
+    // Schema rules (range, type, format) are validation errors naming the parameter.
     for bad in [
         "limit=0",
         "limit=101",
         "limit=abc",
-        "sort=name",
-        "cursor=zz",
         "created_after=yesterday",
     ] {
+        let err = problem(
+            api.get(&format!("/v1/qurls?{bad}")).await,
+            400,
+            "validation_error",
+        )
+        .await;
+        let name = bad.split('=').next().unwrap();
+        assert!(err["invalid_fields"][name].is_string(), "{bad}: {err}");
+    }
+    for bad in ["sort=name", "cursor=zz"] {
         problem(
             api.get(&format!("/v1/qurls?{bad}")).await,
             400,
@@ -334,7 +364,7 @@ async fn batch_create_201_207_400() {
     assert_eq!(n["data"]["succeeded"], 0);
 
     // One invalid item rejects the batch; valid ones are reported as skipped.
-    let invalid = json!({"items": [qurl_body("https://b4.example"), {"target_url": "nope"}]});
+    let invalid = json!({"items": [qurl_body("https://b4.example"), {"target_url": "ftp://nope"}]});
     let (s, _, v) = parts(api.post("/v1/qurls/batch", None, &invalid).await).await;
     assert_eq!(s, 400);
     assert_eq!(v["data"]["failed"], 2);
@@ -351,20 +381,26 @@ async fn batch_create_201_207_400() {
             .contains("target_url")
     );
 
-    problem(
-        api.post("/v1/qurls/batch", None, &json!({"items": []}))
-            .await,
-        400,
-        "validation_error",
-    )
-    .await;
-    let too_many = json!({"items": vec![qurl_body("https://x.example"); 101]});
-    problem(
-        api.post("/v1/qurls/batch", None, &too_many).await,
-        400,
-        "validation_error",
-    )
-    .await;
+    // Schema failures are batch-shaped too, naming the item.
+    let not_uri = json!({"items": [qurl_body("https://b4.example"), {"target_url": "no uri"}]});
+    let (s, _, v) = parts(api.post("/v1/qurls/batch", None, &not_uri).await).await;
+    assert_eq!(s, 400);
+    assert_eq!(v["data"]["results"][0]["index"], 1);
+    assert!(
+        v["data"]["results"][0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("items[1].target_url")
+    );
+    for items in [json!([]), json!(vec![qurl_body("https://x.example"); 101])] {
+        let (s, _, v) = parts(
+            api.post("/v1/qurls/batch", None, &json!({ "items": items }))
+                .await,
+        )
+        .await;
+        assert_eq!(s, 400);
+        assert_eq!(v["data"]["succeeded"], 0);
+    }
 
     // 2 + capped 1 + 1 from the mixed batch.
     assert_eq!(api.sb.counters().resources_created, 4);
@@ -426,12 +462,9 @@ async fn mint_link_and_resource_qurls() {
     .await;
 
     let path = format!("/v1/resources/{rid}/qurls");
-    problem(
-        api.send(Method::POST, &path, None, None).await,
-        400,
-        "invalid_request",
-    )
-    .await;
+    // Every field is optional: no body at all means `{}`, as for mint_link.
+    let (s, _, _) = parts(api.send(Method::POST, &path, None, None).await).await;
+    assert_eq!(s, 201);
     let resp = api.post(&path, None, &json!({})).await;
     assert_eq!(
         resp.headers()["location"],
@@ -440,13 +473,14 @@ async fn mint_link_and_resource_qurls() {
     let (s, _, r) = parts(resp).await;
     assert_eq!(s, 201);
     assert_eq!(r["data"]["resource_id"], rid.as_str());
-    problem(
+    let err = problem(
         api.post(&path, None, &json!({"max_sessions": "many"}))
             .await,
         400,
-        "invalid_input",
+        "validation_error",
     )
     .await;
+    assert!(err["invalid_fields"]["max_sessions"].is_string());
     problem(
         api.post(&path, None, &over_cap).await,
         400,
@@ -471,7 +505,7 @@ async fn mint_link_and_resource_qurls() {
     problem(foreign, 403, "access_denied").await;
 
     let (_, _, got) = parts(api.get(&format!("/v1/qurls/{rid}")).await).await;
-    assert_eq!(got["data"]["qurl_count"], 4);
+    assert_eq!(got["data"]["qurl_count"], 5);
     assert_eq!(got["data"]["qurls"][0]["session_duration"], 1800);
 }
 
@@ -540,7 +574,7 @@ async fn api_keys_lifecycle() {
     problem(
         api.get("/v1/api-keys?status=gone").await,
         400,
-        "invalid_request",
+        "validation_error",
     )
     .await;
 
@@ -611,38 +645,8 @@ async fn quota_reflects_usage() {
 }
 
 #[tokio::test]
-async fn unimplemented_and_unknown_paths() {
+async fn unknown_paths_and_methods() {
     let api = Api::new().await;
-    let err = problem(api.get("/v1/webhooks").await, 501, "not_implemented").await;
-    assert!(
-        err["detail"]
-            .as_str()
-            .unwrap()
-            .contains("does not implement")
-    );
-    problem(
-        api.post("/v1/resources", Some("k"), &json!({})).await,
-        501,
-        "not_implemented",
-    )
-    .await;
-    problem(
-        api.send(Method::DELETE, "/v1/domains/example.com", None, None)
-            .await,
-        501,
-        "not_implemented",
-    )
-    .await;
-    // Public in the real API: no token needed to learn it is not simulated.
-    let redeem = api
-        .http
-        .post(api.url("/v1/access-codes/redeem"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    problem(redeem, 501, "not_implemented").await;
-
     problem(api.get("/v2/nothing").await, 404, "not_found").await;
     problem(
         api.send(Method::PUT, "/v1/quota", None, None).await,
@@ -650,6 +654,15 @@ async fn unimplemented_and_unknown_paths() {
         "method_not_allowed",
     )
     .await;
+    // Public in the API: redeeming needs no token.
+    let redeem = api
+        .http
+        .post(api.url("/v1/access-codes/redeem"))
+        .json(&json!({"code": "ac_nope"}))
+        .send()
+        .await
+        .unwrap();
+    problem(redeem, 400, "invalid_code").await;
 }
 
 #[tokio::test]

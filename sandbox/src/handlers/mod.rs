@@ -1,169 +1,288 @@
-//! The router: implemented endpoints, 501 for the rest of the API, 404/405 otherwise.
-
-/// The value of a `Result<_, Problem>`, or return the problem as the reply.
-macro_rules! or_problem {
-    ($ctx:expr, $result:expr) => {
-        match $result {
-            Ok(v) => v,
-            Err(p) => return $ctx.problem(p),
-        }
-    };
-}
+//! The operations: [`handler`] maps every `operationId` of the spec to a function of
+//! a few lines over the shared helpers here (lookups, envelopes, pagination). They
+//! run inside the commit, on input the schema and the rules table already accepted.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, Request};
-use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, patch, post};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use crate::app::App;
-use crate::gate::{RequestId, gate};
+use crate::app::Outcome;
 use crate::ids;
 use crate::problem::Problem;
-use crate::reply::Reply;
+use crate::reply::{Page, Reply};
+use crate::spec::Operation;
+use crate::store::{Owned, Store};
+use crate::validate::Input;
 
-mod admin;
+mod access;
+mod account;
+pub(crate) mod admin;
 mod api_keys;
-mod quota;
-mod qurls;
+mod domains;
+pub(crate) mod qurls;
+mod resources;
+mod webhooks;
 
-pub(crate) fn router(app: Arc<App>) -> Router {
-    let ni = not_implemented;
-    let v1 = Router::new()
-        .route("/v1/qurls", post(qurls::create).get(qurls::list))
-        .route("/v1/qurls/batch", post(qurls::batch))
-        .route(
-            "/v1/qurls/{id}",
-            get(qurls::get_one)
-                .patch(qurls::update)
-                .delete(qurls::delete),
-        )
-        .route("/v1/qurls/{id}/mint_link", post(qurls::mint_link))
-        .route("/v1/resources/{id}/qurls", post(qurls::create_for_resource))
-        .route("/v1/api-keys", post(api_keys::create).get(api_keys::list))
-        .route(
-            "/v1/api-keys/{key_id}",
-            patch(api_keys::update).delete(api_keys::revoke),
-        )
-        .route("/v1/quota", get(quota::get))
-        // The rest of the documented operations: answered honestly with 501.
-        .route("/v1/resolve", post(ni))
-        .route("/v1/resources", get(ni).post(ni))
-        .route("/v1/connectors/installations", get(ni))
-        .route("/v1/resources/{id}", get(ni).patch(ni).delete(ni))
-        .route("/v1/resources/{id}/qurls/{qurl_id}", patch(ni).delete(ni))
-        .route("/v1/resources/{id}/sessions", get(ni).delete(ni))
-        .route("/v1/resources/{id}/sessions/{session_id}", delete(ni))
-        .route("/v1/usage/current-period", get(ni))
-        .route("/v1/usage/daily", get(ni))
-        .route("/v1/customer", get(ni).patch(ni))
-        .route("/v1/billing/checkout", post(ni))
-        .route("/v1/billing/portal", post(ni))
-        .route("/v1/billing/invoices", get(ni))
-        .route("/v1/domains", get(ni).post(ni))
-        .route("/v1/domains/{domain}", get(ni).delete(ni))
-        .route("/v1/domains/{domain}/verify", post(ni))
-        .route("/v1/domains/{domain}/regenerate-token", post(ni))
-        .route("/v1/webhooks", get(ni).post(ni))
-        .route("/v1/webhooks/events", get(ni))
-        .route("/v1/webhooks/{id}", get(ni).patch(ni).delete(ni))
-        .route("/v1/webhooks/{id}/secret", post(ni))
-        .route("/v1/webhooks/{id}/deliveries", get(ni))
-        .route("/v1/access-codes", get(ni).post(ni))
-        .route("/v1/access-codes/{id}", delete(ni))
-        .route_layer(from_fn_with_state(app.clone(), gate));
+/// What a handler gives back: the outcome to commit, or a problem.
+pub(crate) type Answer = Result<Outcome, Problem>;
 
-    // Public in the real API (no bearer token), so it bypasses the gate.
-    let public = Router::new().route("/v1/access-codes/redeem", post(ni));
+pub(crate) type Handler = fn(&mut Store, &Call<'_>) -> Answer;
 
-    let admin = Router::new()
-        .route("/_sandbox/counters", get(admin::counters))
-        .route("/_sandbox/faults", post(admin::script));
-
-    v1.merge(public)
-        .merge(admin)
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(app)
+/// One request, validated, as a handler sees it.
+pub(crate) struct Call<'a> {
+    pub op: &'static Operation,
+    pub owner: &'a str,
+    pub request_id: &'a str,
+    pub input: &'a Input,
+    pub headers: &'a HeaderMap,
+    pub now: DateTime<Utc>,
+    pub base_url: &'a str,
 }
 
-fn request_id(req: &Request) -> String {
-    req.extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_else(ids::request_id)
+/// The handler of each operation of the spec (a unit test checks all 50 are here).
+pub(crate) fn handler(operation_id: &str) -> Option<Handler> {
+    Some(match operation_id {
+        "resolveQurl" => access::resolve,
+        "redeemAccessCode" => access::redeem,
+        "createAccessCode" => access::create_code,
+        "listAccessCodes" => access::list_codes,
+        "revokeAccessCode" => access::revoke_code,
+        "createQurl" => qurls::create,
+        "listQurls" => qurls::list,
+        "getQurl" => qurls::get,
+        "deleteQurl" => qurls::delete,
+        "updateQurl" => qurls::update,
+        "mintLink" => qurls::mint_link,
+        "batchCreateQurls" => qurls::batch,
+        "listResources" => resources::list,
+        "createResource" => resources::create,
+        "getResource" => resources::get,
+        "updateResource" => resources::update,
+        "deleteResource" => resources::delete,
+        "createQurlForResource" => resources::create_qurl,
+        "revokeResourceQurl" => resources::revoke_qurl,
+        "updateResourceQurl" => resources::update_qurl,
+        "listResourceSessions" => resources::sessions,
+        "terminateAllResourceSessions" => resources::end_sessions,
+        "terminateResourceSession" => resources::end_session,
+        "listConnectorInstallations" => account::connectors,
+        "getQuota" => account::quota,
+        "getUsageCurrentPeriod" => account::usage_period,
+        "getUsageDaily" => account::usage_daily,
+        "getCustomer" => account::customer,
+        "updateCustomer" => account::update_customer,
+        "createBillingCheckout" => account::checkout,
+        "createBillingPortal" => account::portal,
+        "listBillingInvoices" => account::invoices,
+        "registerDomain" => domains::register,
+        "listDomains" => domains::list,
+        "getDomain" => domains::get,
+        "deleteDomain" => domains::delete,
+        "verifyDomain" => domains::verify,
+        "regenerateToken" => domains::regenerate_token,
+        "listWebhooks" => webhooks::list,
+        "createWebhook" => webhooks::create,
+        "listWebhookEventTypes" => webhooks::event_types,
+        "getWebhook" => webhooks::get,
+        "updateWebhook" => webhooks::update,
+        "deleteWebhook" => webhooks::delete,
+        "regenerateWebhookSecret" => webhooks::rotate_secret,
+        "listWebhookDeliveries" => webhooks::deliveries,
+        "createApiKey" => api_keys::create,
+        "listApiKeys" => api_keys::list,
+        "updateApiKey" => api_keys::update,
+        "revokeApiKey" => api_keys::revoke,
+        _ => return None,
+    })
 }
 
-async fn not_implemented(req: Request) -> Reply {
-    let detail = format!(
-        "The qURL sandbox does not implement {} {}; only qURLs, batch create, mint_link, resource qURL mint, API keys and quota are simulated",
-        req.method(),
-        req.uri().path()
-    );
-    Problem::new(StatusCode::NOT_IMPLEMENTED, "not_implemented", detail)
-        .into_reply(req.uri().path(), &request_id(&req))
-}
+/// Rows are paged by this key: (time or 0, creation sequence).
+pub(crate) type SortKey = (i64, u64);
 
-async fn not_found(req: Request) -> Reply {
-    let detail = format!("No API route matches {}", req.uri().path());
-    Problem::not_found(detail).into_reply(req.uri().path(), &request_id(&req))
-}
-
-async fn method_not_allowed(req: Request) -> Reply {
-    let detail = format!("{} is not allowed on {}", req.method(), req.uri().path());
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail)
-        .into_reply(req.uri().path(), &request_id(&req))
-}
-
-/// Query parameters by name (first occurrence wins); undecodable queries are a 400.
-pub(crate) type Params = HashMap<String, String>;
-
-pub(crate) fn params(
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<Params, Problem> {
-    let Query(pairs) =
-        query.map_err(|_| Problem::invalid_request("The query string could not be decoded"))?;
-    let mut map = Params::new();
-    for (k, v) in pairs {
-        map.entry(k).or_insert(v);
+impl Call<'_> {
+    /// A path parameter (the router guarantees the template's names).
+    pub(crate) fn path(&self, name: &str) -> &str {
+        self.input
+            .path
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
     }
-    Ok(map)
-}
 
-/// `limit`: 1..=100, default 20.
-pub(crate) fn limit(params: &Params) -> Result<usize, Problem> {
-    match params.get("limit") {
-        None => Ok(20),
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| Problem::invalid_request("limit must be an integer between 1 and 100")),
+    pub(crate) fn query(&self, name: &str) -> Option<&str> {
+        self.input.query.get(name).and_then(Value::as_str)
     }
-}
 
-/// Cursors are opaque to clients: hex of `|`-joined fields.
-pub(crate) fn encode_cursor(fields: &[String]) -> String {
-    ids::hex_encode(&fields.join("|"))
-}
+    /// The body as its request type. The schema already accepted it, so a failure
+    /// here means the type and the schema disagree: answered as a 400, never a panic.
+    pub(crate) fn body<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        serde_json::from_value(self.input.body.clone())
+            .map_err(|e| Problem::invalid_request(format!("The request body does not fit: {e}")))
+    }
 
-pub(crate) fn decode_cursor(cursor: &str, expected_fields: usize) -> Result<Vec<String>, Problem> {
-    ids::hex_decode(cursor)
-        .map(|s| s.split('|').map(str::to_owned).collect::<Vec<_>>())
-        .filter(|f| f.len() == expected_fields)
-        .ok_or_else(|| {
-            Problem::invalid_request("cursor is not valid; restart pagination without it")
+    /// The raw body field, for the three-way `null` / absent / value fields.
+    pub(crate) fn field(&self, name: &str) -> Option<&Value> {
+        self.input.body.get(name)
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub(crate) fn reply(&self, status: StatusCode, data: impl Serialize) -> Reply {
+        Reply::data(status, data, self.request_id)
+    }
+
+    /// 200 with the object (reads and changes alike).
+    pub(crate) fn ok(&self, data: impl Serialize) -> Answer {
+        done(self.reply(StatusCode::OK, data), 0)
+    }
+
+    /// 200 with an `ETag`; `304` when `If-None-Match` names it.
+    pub(crate) fn ok_cached(&self, data: impl Serialize) -> Answer {
+        done(self.reply(StatusCode::OK, data).cached(self.headers), 0)
+    }
+
+    /// 201 with `Location`; `created` new objects are counted.
+    pub(crate) fn created(&self, data: impl Serialize, location: &str, created: u64) -> Answer {
+        let reply = self
+            .reply(StatusCode::CREATED, data)
+            .header(LOCATION, location);
+        done(reply, created)
+    }
+
+    /// One page of `rows` (sorted here by key, newest first unless `ascending`).
+    /// The cursor carries `scope`, so it only continues the listing it came from.
+    pub(crate) fn page<T>(
+        &self,
+        mut rows: Vec<(SortKey, T)>,
+        ascending: bool,
+        scope: &str,
+    ) -> Result<Page<T>, Problem> {
+        rows.sort_by(|a, b| {
+            if ascending {
+                a.0.cmp(&b.0)
+            } else {
+                b.0.cmp(&a.0)
+            }
+        });
+        let limit = self
+            .input
+            .query
+            .get("limit")
+            .and_then(Value::as_u64)
+            .unwrap_or(20) as usize;
+        let scope = format!("{}|{scope}", self.op.id);
+        let after = match self.query("cursor") {
+            None => None,
+            Some(c) => match decode_cursor(c, &scope) {
+                Some(key) => Some(key),
+                None if self.op.documents(400) => {
+                    return Err(Problem::invalid_request(
+                        "cursor is not valid for this listing; restart without it",
+                    ));
+                }
+                None => None,
+            },
+        };
+        let start = after.map_or(0, |k| {
+            rows.iter()
+                .position(|r| if ascending { r.0 > k } else { r.0 < k })
+                .unwrap_or(rows.len())
+        });
+        let mut items: Vec<(SortKey, T)> = rows.into_iter().skip(start).collect();
+        let has_more = items.len() > limit;
+        items.truncate(limit);
+        let next_cursor = match items.last() {
+            Some((key, _)) if has_more => encode_cursor(*key, &scope),
+            _ => String::new(),
+        };
+        Ok(Page {
+            items: items.into_iter().map(|(_, v)| v).collect(),
+            has_more,
+            next_cursor,
         })
+    }
+
+    /// A 200 list page with `ListMeta`.
+    pub(crate) fn list<T: Serialize>(&self, rows: Vec<(SortKey, T)>, scope: &str) -> Answer {
+        let page = self.page(rows, false, scope)?;
+        done(Reply::page(page, self.request_id), 0)
+    }
 }
 
-/// A path segment, or a 400 when it cannot be decoded (e.g. invalid UTF-8).
-pub(crate) fn path_param(
-    p: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
-) -> Result<String, Problem> {
-    p.map(|axum::extract::Path(v)| v)
-        .map_err(|_| Problem::invalid_request("A path parameter could not be decoded"))
+pub(crate) fn done(reply: Reply, created: u64) -> Answer {
+    Ok(Outcome::Committed { reply, created })
+}
+
+pub(crate) fn no_content() -> Answer {
+    done(Reply::no_content(), 0)
+}
+
+fn encode_cursor(key: SortKey, scope: &str) -> String {
+    ids::hex_encode(&format!("{scope}|{}|{}", key.0, key.1))
+}
+
+fn decode_cursor(cursor: &str, scope: &str) -> Option<SortKey> {
+    let text = ids::hex_decode(cursor)?;
+    let rest = text.strip_prefix(scope)?.strip_prefix('|')?;
+    let (a, b) = rest.split_once('|')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// The caller's record `id`, or 404.
+pub(crate) fn find<'s, T: Owned>(
+    map: &'s HashMap<String, T>,
+    owner: &str,
+    id: &str,
+) -> Result<&'s T, Problem> {
+    map.get(id)
+        .filter(|r| r.owner() == owner)
+        .ok_or_else(|| Problem::not_found(format!("No object with id `{id}`")))
+}
+
+/// Mutable [`find`].
+pub(crate) fn find_mut<'s, T: Owned>(
+    map: &'s mut HashMap<String, T>,
+    owner: &str,
+    id: &str,
+) -> Result<&'s mut T, Problem> {
+    map.get_mut(id)
+        .filter(|r| r.owner() == owner)
+        .ok_or_else(|| Problem::not_found(format!("No object with id `{id}`")))
+}
+
+/// Sort key by creation order only.
+pub(crate) fn by_seq(seq: u64) -> SortKey {
+    (0, seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::spec;
+
+    #[test]
+    fn every_operation_has_a_handler() {
+        let missing: Vec<&str> = spec()
+            .operations
+            .iter()
+            .filter(|o| handler(&o.id).is_none())
+            .map(|o| o.id.as_str())
+            .collect();
+        assert!(missing.is_empty(), "no handler for {missing:?}");
+    }
+
+    #[test]
+    fn cursors_belong_to_their_scope() {
+        let c = encode_cursor((5, 7), "listQurls|a");
+        assert_eq!(decode_cursor(&c, "listQurls|a"), Some((5, 7)));
+        assert_eq!(decode_cursor(&c, "listQurls|b"), None);
+        assert_eq!(decode_cursor("zz", "listQurls|a"), None);
+    }
 }

@@ -1,0 +1,251 @@
+//! Getting in: `POST /v1/resolve` redeems an access token, access codes trade for a
+//! fresh one-time link.
+
+use axum::http::StatusCode;
+use axum::http::header::USER_AGENT;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::qurls::{TokenRequest, mint};
+use super::{Answer, Call, find_mut, no_content};
+use crate::events::emit;
+use crate::ids;
+use crate::problem::Problem;
+use crate::rules::{DEFAULT_SESSION_SECS, parse_time};
+use crate::store::{AccessCode, Session, Store, Token, rfc3339, unique};
+use crate::views::{
+    AccessCodeData, AccessGrant, QurlSummary, RedeemData, ResolveData, SRC_IP, Secret, WithSecret,
+};
+
+#[derive(Deserialize)]
+struct ResolveRequest {
+    access_token: String,
+}
+
+fn gone(code: &str, detail: &str) -> Problem {
+    Problem::new(StatusCode::GONE, code, detail)
+}
+
+/// Why a token may not be used now, if it may not.
+fn refusal(store: &Store, t: &Token, now: chrono::DateTime<chrono::Utc>) -> Option<Problem> {
+    let resource_revoked = store
+        .resources
+        .get(&t.resource_id)
+        .is_none_or(|r| r.revoked);
+    match t.status(now) {
+        "revoked" => return Some(gone("token_revoked", "The access token was revoked")),
+        "consumed" => {
+            return Some(gone(
+                "token_consumed",
+                "The one-time access token was already used",
+            ));
+        }
+        "expired" => return Some(gone("token_expired", "The access token has expired")),
+        _ if resource_revoked => return Some(gone("token_revoked", "The resource was revoked")),
+        _ => {}
+    }
+    let list = |name: &str| {
+        t.access_policy
+            .as_ref()
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_array)
+            .map(|ips| ips.iter().any(|ip| ip.as_str() == Some(SRC_IP)))
+    };
+    if list("ip_denylist") == Some(true) || list("ip_allowlist") == Some(false) {
+        return Some(Problem::new(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            format!("The access policy does not admit {SRC_IP}"),
+        ));
+    }
+    let open = store
+        .sessions
+        .values()
+        .filter(|s| s.token_id == t.id)
+        .count();
+    if t.max_sessions > 0 && open as i64 >= t.max_sessions {
+        return Some(Problem::new(
+            StatusCode::FORBIDDEN,
+            "session_limit_reached",
+            "Every session of this token is in use",
+        ));
+    }
+    None
+}
+
+pub(crate) fn resolve(store: &mut Store, call: &Call<'_>) -> Answer {
+    let req: ResolveRequest = call.body()?;
+    let t = store
+        .tokens
+        .values()
+        .find(|t| t.secret == req.access_token)
+        .ok_or_else(|| Problem::not_found("No such access token"))?;
+    let owner = store
+        .resources
+        .get(&t.resource_id)
+        .map(|r| r.owner.clone())
+        .unwrap_or_default();
+    let tid = t.id.clone();
+    if let Some(p) = refusal(store, t, call.now) {
+        if p.status == StatusCode::FORBIDDEN {
+            let data = QurlSummary::of(t, call.now);
+            emit(store, &owner, "qurl.access_denied", &data, call.now);
+        }
+        return Err(p);
+    }
+    let user_agent = call
+        .headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let session = Session {
+        id: ids::session_id(),
+        resource_id: t.resource_id.clone(),
+        token_id: tid.clone(),
+        user_agent: user_agent.to_owned(),
+        created_at: call.now,
+    };
+    store.sessions.insert(session.id.clone(), session);
+    let t = store
+        .tokens
+        .get_mut(&tid)
+        .ok_or_else(|| Problem::not_found("No such access token"))?;
+    t.use_count += 1;
+    let summary = QurlSummary::of(t, call.now);
+    let (rid, one_time, expires_in) = (
+        t.resource_id.clone(),
+        t.one_time_use,
+        t.session_duration.unwrap_or(DEFAULT_SESSION_SECS),
+    );
+    emit(store, &owner, "qurl.accessed", &summary, call.now);
+    if one_time {
+        emit(store, &owner, "qurl.token_exhausted", &summary, call.now);
+    }
+    let target_url = store
+        .resources
+        .get(&rid)
+        .map(|r| r.target_url.clone())
+        .unwrap_or_default();
+    call.ok(ResolveData {
+        target_url,
+        resource_id: rid,
+        access_grant: AccessGrant {
+            expires_in,
+            granted_at: rfc3339(call.now),
+            src_ip: SRC_IP,
+        },
+    })
+}
+
+#[derive(Deserialize)]
+struct CreateCodeRequest {
+    resource_id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    max_uses: Option<i64>,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+pub(crate) fn create_code(store: &mut Store, call: &Call<'_>) -> Answer {
+    let req: CreateCodeRequest = call.body()?;
+    // Only 400 is documented for a bad resource: an unknown one is a field error.
+    let usable = store
+        .resource_of(call.owner, &req.resource_id)
+        .is_some_and(|r| !r.revoked && r.id == req.resource_id);
+    if !usable {
+        return Err(Problem::field(
+            "validation_error",
+            "resource_id",
+            "must be an active resource of this account",
+        ));
+    }
+    let id = unique(&store.access_codes, ids::access_code_id);
+    let code = AccessCode {
+        id: id.clone(),
+        owner: call.owner.to_owned(),
+        seq: store.next_seq(),
+        code: ids::access_code(),
+        resource_id: req.resource_id,
+        name: req.name.unwrap_or_default(),
+        max_uses: req.max_uses.unwrap_or(0),
+        use_count: 0,
+        revoked: false,
+        created_at: call.now,
+        expires_at: req.expires_at.as_deref().and_then(parse_time),
+    };
+    let data = WithSecret {
+        view: AccessCodeData::of(&code),
+        secret: Secret::AccessCode(code.code.clone()),
+    };
+    store.access_codes.insert(id.clone(), code);
+    call.created(data, &call.url(&format!("/v1/access-codes/{id}")), 1)
+}
+
+pub(crate) fn list_codes(store: &mut Store, call: &Call<'_>) -> Answer {
+    let mut codes: Vec<&AccessCode> = Store::owned(&store.access_codes, call.owner).collect();
+    codes.sort_by_key(|c| std::cmp::Reverse(c.seq));
+    call.ok(codes
+        .into_iter()
+        .map(AccessCodeData::of)
+        .collect::<Vec<_>>())
+}
+
+pub(crate) fn revoke_code(store: &mut Store, call: &Call<'_>) -> Answer {
+    find_mut(&mut store.access_codes, call.owner, call.path("id"))?.revoked = true;
+    no_content()
+}
+
+#[derive(Deserialize)]
+struct RedeemRequest {
+    code: String,
+    #[serde(default)]
+    honeypot: String,
+    #[serde(default)]
+    elapsed_ms: Option<i64>,
+}
+
+/// Submissions faster than this look like bots.
+const HUMAN_MS: i64 = 3000;
+
+/// Bots (a filled honeypot, a too-fast submission) get a success that leads nowhere;
+/// a real code mints a one-time link on its resource.
+pub(crate) fn redeem(store: &mut Store, call: &Call<'_>) -> Answer {
+    let req: RedeemRequest = call.body()?;
+    if !req.honeypot.is_empty() || req.elapsed_ms.is_some_and(|ms| ms < HUMAN_MS) {
+        let redirect_url = format!("https://qurl.link/#{}", ids::access_token());
+        return call.ok(RedeemData { redirect_url });
+    }
+    let bad = |code: &str, message: &str| Problem::field(code, "code", message);
+    let c = store
+        .access_codes
+        .values()
+        .find(|c| c.code == req.code)
+        .ok_or_else(|| bad("invalid_code", "is not a valid access code"))?;
+    if c.revoked
+        || store
+            .resources
+            .get(&c.resource_id)
+            .is_none_or(|r| r.revoked)
+    {
+        return Err(bad("code_revoked", "was revoked"));
+    }
+    if c.expires_at.is_some_and(|at| at <= call.now) {
+        return Err(bad("code_expired", "has expired"));
+    }
+    if c.max_uses > 0 && c.use_count >= c.max_uses {
+        return Err(bad("code_exhausted", "has no uses left"));
+    }
+    let (id, rid) = (c.id.clone(), c.resource_id.clone());
+    let one_time = TokenRequest {
+        one_time_use: Some(true),
+        ..TokenRequest::default()
+    };
+    let tid = mint(store, &rid, &one_time, call.now)?;
+    if let Some(c) = store.access_codes.get_mut(&id) {
+        c.use_count += 1;
+    }
+    let redirect_url = store.tokens.get(&tid).map(Token::link).unwrap_or_default();
+    super::done(call.reply(StatusCode::OK, RedeemData { redirect_url }), 1)
+}

@@ -1,0 +1,212 @@
+//! The account: quota and usage (computed from what the sandbox did), customer,
+//! billing pages and invoices, connector installations.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Answer, Call, by_seq, done};
+use crate::ids;
+use crate::reply::{Envelope, Reply};
+use crate::rules::{MAX_ACTIVE_QURLS, MAX_EXPIRY_SECS, PLAN};
+use crate::store::{Invoice, Store, rfc3339};
+use crate::views::{
+    CostEstimate, CustomerData, DailyEntry, HostedPage, InvoiceData, InvoiceList, QuotaData,
+    QuotaUsage, RateLimits, UsageDailyData, UsagePeriodData,
+};
+
+/// The calendar month holding `now`: the billing period.
+fn period(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = |y: i32, m: u32| {
+        Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0)
+            .single()
+            .unwrap_or(now)
+    };
+    let (y, m) = (now.year(), now.month());
+    let next = if m == 12 {
+        start(y + 1, 1)
+    } else {
+        start(y, m + 1)
+    };
+    (start(y, m), next)
+}
+
+/// What the owner did this period, counted from the records.
+struct Usage {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    /// Tokens minted this period, by day.
+    daily: BTreeMap<String, i64>,
+    active: i64,
+    accesses: i64,
+}
+
+impl Usage {
+    fn of(store: &Store, call: &Call<'_>) -> Self {
+        let (start, end) = period(call.now);
+        let mut daily = BTreeMap::new();
+        let mut accesses = 0;
+        let mut active = 0;
+        for r in Store::owned(&store.resources, call.owner) {
+            active += i64::from(!r.revoked);
+            for t in store.tokens_of(r) {
+                accesses += t.use_count;
+                if t.created_at >= start {
+                    *daily
+                        .entry(t.created_at.format("%Y-%m-%d").to_string())
+                        .or_insert(0) += 1;
+                }
+            }
+        }
+        Usage {
+            start,
+            end,
+            daily,
+            active,
+            accesses,
+        }
+    }
+
+    fn created(&self) -> i64 {
+        self.daily.values().sum()
+    }
+}
+
+pub(crate) fn quota(store: &mut Store, call: &Call<'_>) -> Answer {
+    let u = Usage::of(store, call);
+    call.ok_cached(QuotaData {
+        plan: PLAN,
+        period_start: rfc3339(u.start),
+        period_end: rfc3339(u.end),
+        rate_limits: RateLimits {
+            create_per_minute: 60,
+            create_per_hour: 1000,
+            list_per_minute: 120,
+            resolve_per_minute: 600,
+            max_active_qurls: MAX_ACTIVE_QURLS as i64,
+            max_expiry_seconds: MAX_EXPIRY_SECS as i64,
+        },
+        usage: QuotaUsage {
+            qurls_created: u.created(),
+            active_qurls: u.active,
+            active_qurls_percent: Some(u.active as f64 * 100.0 / MAX_ACTIVE_QURLS as f64),
+            total_accesses: u.accesses,
+        },
+    })
+}
+
+pub(crate) fn usage_period(store: &mut Store, call: &Call<'_>) -> Answer {
+    let u = Usage::of(store, call);
+    call.ok(UsagePeriodData {
+        tier: PLAN,
+        period_start: rfc3339(u.start),
+        period_end: rfc3339(u.end),
+        qurls_created: u.created(),
+        active_qurls: u.active,
+        cost_estimate: CostEstimate {
+            currency: "usd",
+            amount_cents: 0,
+            description: "The sandbox charges nothing",
+        },
+    })
+}
+
+pub(crate) fn usage_daily(store: &mut Store, call: &Call<'_>) -> Answer {
+    let u = Usage::of(store, call);
+    call.ok(UsageDailyData {
+        tier: PLAN,
+        period_start: rfc3339(u.start),
+        period_end: rfc3339(u.end),
+        daily: u
+            .daily
+            .iter()
+            .map(|(date, n)| DailyEntry {
+                date: date.clone(),
+                qurls_created: *n,
+            })
+            .collect(),
+    })
+}
+
+fn customer_of(store: &Store, call: &Call<'_>) -> CustomerData {
+    CustomerData {
+        tier: PLAN,
+        spending_cap_cents: store.spending_caps.get(call.owner).copied().unwrap_or(0),
+        current_period_usage: Usage::of(store, call).created(),
+        frozen: false,
+        frozen_reason: None,
+    }
+}
+
+pub(crate) fn customer(store: &mut Store, call: &Call<'_>) -> Answer {
+    call.ok(customer_of(store, call))
+}
+
+#[derive(Deserialize)]
+struct UpdateCustomerRequest {
+    spending_cap_cents: i64,
+}
+
+pub(crate) fn update_customer(store: &mut Store, call: &Call<'_>) -> Answer {
+    let req: UpdateCustomerRequest = call.body()?;
+    store
+        .spending_caps
+        .insert(call.owner.to_owned(), req.spending_cap_cents);
+    call.ok(customer_of(store, call))
+}
+
+/// Hosted pages live on a reserved, unresolvable domain: nothing is for sale here.
+fn hosted(kind: &str) -> HostedPage {
+    HostedPage {
+        url: format!(
+            "https://billing.sandbox.invalid/{kind}/{}",
+            ids::billing_session_id()
+        ),
+    }
+}
+
+/// Opens a checkout; its invoice stays a draft, since nothing is ever paid.
+pub(crate) fn checkout(store: &mut Store, call: &Call<'_>) -> Answer {
+    let seq = store.next_seq();
+    store.invoices.push(Invoice {
+        id: ids::invoice_id(),
+        owner: call.owner.to_owned(),
+        seq,
+        created_at: call.now,
+    });
+    call.ok(hosted("checkout"))
+}
+
+pub(crate) fn portal(_: &mut Store, call: &Call<'_>) -> Answer {
+    call.ok(hosted("portal"))
+}
+
+/// `InvoiceListResponse`: the one list whose `data` is an object.
+pub(crate) fn invoices(store: &mut Store, call: &Call<'_>) -> Answer {
+    let rows = store
+        .invoices
+        .iter()
+        .filter(|i| i.owner == call.owner)
+        .map(|i| (by_seq(i.seq), InvoiceData::of(i)))
+        .collect();
+    let page = call.page(rows, false, "")?;
+    let body = Envelope {
+        meta: page.meta(call.request_id),
+        data: InvoiceList {
+            invoices: page.items,
+        },
+    };
+    done(
+        Reply::typed(axum::http::StatusCode::OK, "application/json", &body),
+        0,
+    )
+}
+
+/// No connector can be installed through this API, so there are none to list.
+#[derive(Serialize)]
+pub(crate) enum NoInstallation {}
+
+pub(crate) fn connectors(_: &mut Store, call: &Call<'_>) -> Answer {
+    call.list(Vec::<(super::SortKey, NoInstallation)>::new(), "")
+}

@@ -1,0 +1,109 @@
+//! `/v1/domains*`: custom domains and their DNS verification. The sandbox cannot
+//! look at real DNS: `POST /_sandbox/domains/{domain}` says the records are there.
+
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::{Answer, Call, by_seq, find, find_mut, no_content};
+use crate::events::emit;
+use crate::ids;
+use crate::problem::Problem;
+use crate::rules::DOMAIN_TOKEN_SECS;
+use crate::store::{Domain, Store};
+use crate::views::{DomainData, DomainVerifyData};
+
+#[derive(Deserialize)]
+struct RegisterRequest {
+    domain: String,
+}
+
+pub(crate) fn register(store: &mut Store, call: &Call<'_>) -> Answer {
+    let req: RegisterRequest = call.body()?;
+    if store.domains.contains_key(&req.domain) {
+        return Err(Problem::conflict(
+            "domain_exists",
+            format!("`{}` is already registered", req.domain),
+        ));
+    }
+    let domain = Domain {
+        name: req.domain.clone(),
+        owner: call.owner.to_owned(),
+        seq: store.next_seq(),
+        status: "pending_verification",
+        token: ids::domain_token(),
+        token_expires_at: call.now + chrono::Duration::seconds(DOMAIN_TOKEN_SECS),
+        created_at: call.now,
+        verified_at: None,
+        dns_ready: false,
+    };
+    let data = DomainData::of(&domain);
+    store.domains.insert(req.domain, domain);
+    super::done(call.reply(StatusCode::CREATED, data), 1)
+}
+
+pub(crate) fn list(store: &mut Store, call: &Call<'_>) -> Answer {
+    let rows = Store::owned(&store.domains, call.owner)
+        .map(|d| (by_seq(d.seq), DomainData::of(d)))
+        .collect();
+    call.list(rows, "")
+}
+
+pub(crate) fn get(store: &mut Store, call: &Call<'_>) -> Answer {
+    call.ok(DomainData::of(find(
+        &store.domains,
+        call.owner,
+        call.path("domain"),
+    )?))
+}
+
+pub(crate) fn delete(store: &mut Store, call: &Call<'_>) -> Answer {
+    let d = find(&store.domains, call.owner, call.path("domain"))?;
+    let data = DomainData::of(d);
+    let name = d.name.clone();
+    store.domains.remove(&name);
+    emit(store, call.owner, "domain.deleted", &data, call.now);
+    no_content()
+}
+
+/// Passes when the admin endpoint marked the records as published; 422 once the
+/// verification token has expired.
+pub(crate) fn verify(store: &mut Store, call: &Call<'_>) -> Answer {
+    let d = find_mut(&mut store.domains, call.owner, call.path("domain"))?;
+    if d.status != "active" {
+        if d.token_expires_at <= call.now {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "verification_token_expired",
+                "The verification token expired; regenerate it first",
+            ));
+        }
+        // Verification, certificate and activation are instant here.
+        d.status = if d.dns_ready { "active" } else { "failed" };
+        d.verified_at = d.dns_ready.then_some(call.now);
+    }
+    let (event, data) = (
+        if d.dns_ready {
+            "domain.verified"
+        } else {
+            "domain.failed"
+        },
+        DomainData::of(d),
+    );
+    let view = DomainVerifyData::of(d);
+    emit(store, call.owner, event, &data, call.now);
+    call.ok(view)
+}
+
+pub(crate) fn regenerate_token(store: &mut Store, call: &Call<'_>) -> Answer {
+    let d = find_mut(&mut store.domains, call.owner, call.path("domain"))?;
+    if !matches!(d.status, "pending_verification" | "failed") {
+        return Err(Problem::conflict(
+            "domain_verified",
+            "Only a pending or failed domain gets a new token",
+        ));
+    }
+    d.token = ids::domain_token();
+    d.token_expires_at = call.now + chrono::Duration::seconds(DOMAIN_TOKEN_SECS);
+    d.status = "pending_verification";
+    call.ok(DomainData::of(d))
+}

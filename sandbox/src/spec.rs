@@ -1,0 +1,392 @@
+//! The contract: `openapi.json`, embedded at build time and read once, turned into
+//! an operation table and one map of compiled JSON Schema validators. Everything the
+//! sandbox knows about shapes (bodies, parameters, key rules, documented statuses,
+//! response schemas) comes from here.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use axum::http::Method;
+use jsonschema::{Draft, Validator, ValidatorMap};
+use serde_json::{Map, Value, json};
+
+const OPENAPI: &str = include_str!("../openapi.json");
+
+/// One operation of the spec.
+#[derive(Debug)]
+pub(crate) struct Operation {
+    pub id: String,
+    pub method: Method,
+    pub template: String,
+    segments: Vec<Segment>,
+    pub params: Vec<Param>,
+    pub body: Option<BodyRule>,
+    /// Documented status -> media type of its body (`None`: no body).
+    pub statuses: BTreeMap<u16, Option<String>>,
+    /// The operation declares an `Idempotency-Key` header: the key is honoured (its
+    /// length limits are the header's schema, checked with the other parameters).
+    pub declares_key: bool,
+}
+
+#[derive(Debug)]
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ParamIn {
+    Path,
+    Query,
+    Header,
+}
+
+#[derive(Debug)]
+pub(crate) struct Param {
+    pub name: String,
+    pub location: ParamIn,
+    pub required: bool,
+    /// The schema's `type`, used to turn query text into a JSON value.
+    pub kind: String,
+    pub default: Option<Value>,
+    pub pointer: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct BodyRule {
+    /// A body whose schema lists no required field may be left out: it counts as `{}`.
+    pub may_omit: bool,
+    pub pointer: String,
+}
+
+pub(crate) struct Spec {
+    pub operations: Vec<Operation>,
+    validators: ValidatorMap,
+}
+
+/// Where a request lands.
+pub(crate) enum Route<'a> {
+    Found(&'a Operation, Vec<(String, String)>),
+    MethodNotAllowed,
+    NotFound,
+}
+
+/// The spec, parsed and compiled on first use.
+pub(crate) fn spec() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        // The document is part of the crate: failing here is a build defect, caught by every test.
+        Spec::load(OPENAPI).unwrap_or_else(|e| panic!("sandbox/openapi.json: {e}"))
+    })
+}
+
+impl Spec {
+    fn load(text: &str) -> Result<Spec, String> {
+        let doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut definitions = Map::new();
+        let mut operations = Vec::new();
+        let paths = doc["paths"].as_object().ok_or("no paths")?;
+        for (template, item) in paths {
+            let shared = item["parameters"].as_array().cloned().unwrap_or_default();
+            for (verb, op) in item.as_object().ok_or("bad path item")? {
+                let Ok(method) = verb.to_uppercase().parse::<Method>() else {
+                    continue;
+                };
+                if !op.is_object() || verb == "parameters" {
+                    continue;
+                }
+                let op = Reader {
+                    doc: &doc,
+                    op,
+                    defs: &mut definitions,
+                }
+                .operation(method, template, &shared)?;
+                operations.push(op);
+            }
+        }
+        let components = to_json_schema(&doc["components"]);
+        let root = json!({ "definitions": definitions, "components": components });
+        let validators = jsonschema::options()
+            .with_draft(Draft::Draft4)
+            .should_validate_formats(true)
+            .build_map(&root)
+            .map_err(|e| format!("schemas do not compile: {e}"))?;
+        Ok(Spec {
+            operations,
+            validators,
+        })
+    }
+
+    /// The compiled validator at `pointer` (as recorded in the operation table).
+    pub(crate) fn validator(&self, pointer: &str) -> Option<&Validator> {
+        self.validators.get(pointer)
+    }
+
+    /// Most specific match wins, so `/v1/qurls/batch` beats `/v1/qurls/{id}`.
+    pub(crate) fn route(&self, method: &Method, path: &str) -> Route<'_> {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let mut path_matched = false;
+        let mut best: Option<(usize, &Operation, Vec<(String, String)>)> = None;
+        for op in &self.operations {
+            let Some(params) = op.matches(&parts) else {
+                continue;
+            };
+            path_matched = true;
+            let literals = op.segments.len() - params.len();
+            if op.method == method && best.as_ref().is_none_or(|b| literals > b.0) {
+                best = Some((literals, op, params));
+            }
+        }
+        match best {
+            Some((_, op, params)) => Route::Found(op, params),
+            None if path_matched => Route::MethodNotAllowed,
+            None => Route::NotFound,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn operation(&self, id: &str) -> Option<&Operation> {
+        self.operations.iter().find(|o| o.id == id)
+    }
+}
+
+impl Operation {
+    fn matches(&self, parts: &[&str]) -> Option<Vec<(String, String)>> {
+        if parts.len() != self.segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (seg, part) in self.segments.iter().zip(parts) {
+            match seg {
+                Segment::Literal(l) if l == part => {}
+                Segment::Param(name) if !part.is_empty() => {
+                    let value = percent_encoding::percent_decode_str(part)
+                        .decode_utf8()
+                        .ok()?;
+                    params.push((name.clone(), value.into_owned()));
+                }
+                _ => return None,
+            }
+        }
+        Some(params)
+    }
+
+    pub(crate) fn documents(&self, status: u16) -> bool {
+        self.statuses.contains_key(&status)
+    }
+
+    /// Pointer of the response schema for `status`, if it has a body.
+    pub(crate) fn response_pointer(&self, status: u16) -> String {
+        format!("#/definitions/{}.{status}", self.id)
+    }
+}
+
+/// Reads one operation, registering its schemas under `definitions`.
+struct Reader<'a> {
+    doc: &'a Value,
+    op: &'a Value,
+    defs: &'a mut Map<String, Value>,
+}
+
+impl Reader<'_> {
+    /// Follows a local `$ref` (parameters, responses, request bodies).
+    fn resolve(&self, v: &Value) -> Value {
+        match v.get("$ref").and_then(Value::as_str) {
+            Some(r) => self
+                .doc
+                .pointer(r.trim_start_matches('#'))
+                .cloned()
+                .unwrap_or(Value::Null),
+            None => v.clone(),
+        }
+    }
+
+    fn define(&mut self, name: String, schema: &Value) -> String {
+        self.defs.insert(name.clone(), to_json_schema(schema));
+        format!("#/definitions/{name}")
+    }
+
+    fn operation(
+        mut self,
+        method: Method,
+        template: &str,
+        shared: &[Value],
+    ) -> Result<Operation, String> {
+        let id = self.op["operationId"]
+            .as_str()
+            .ok_or_else(|| format!("{method} {template}: no operationId"))?
+            .to_owned();
+        let mut params = Vec::new();
+        let mut declares_key = false;
+        let declared = self.op["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for raw in shared.iter().chain(declared.iter()) {
+            let p = self.resolve(raw);
+            let name = p["name"].as_str().unwrap_or_default().to_owned();
+            let location = match p["in"].as_str() {
+                Some("path") => ParamIn::Path,
+                Some("query") => ParamIn::Query,
+                Some("header") => ParamIn::Header,
+                _ => continue,
+            };
+            let schema = &p["schema"];
+            declares_key |=
+                location == ParamIn::Header && name.eq_ignore_ascii_case("idempotency-key");
+            let pointer = self.define(format!("{id}.param.{name}"), schema);
+            params.push(Param {
+                required: p["required"].as_bool().unwrap_or(location == ParamIn::Path),
+                kind: schema["type"].as_str().unwrap_or("string").to_owned(),
+                default: schema.get("default").cloned(),
+                name,
+                location,
+                pointer,
+            });
+        }
+        let body = match self.op.get("requestBody") {
+            Some(raw) => {
+                let rb = self.resolve(raw);
+                let schema = &rb["content"]["application/json"]["schema"];
+                let resolved = self.resolve(schema);
+                let has_required = resolved["required"]
+                    .as_array()
+                    .is_some_and(|r| !r.is_empty());
+                Some(BodyRule {
+                    may_omit: !rb["required"].as_bool().unwrap_or(false) || !has_required,
+                    pointer: self.define(format!("{id}.body"), schema),
+                })
+            }
+            None => None,
+        };
+        let mut statuses = BTreeMap::new();
+        let responses = self.op["responses"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (code, raw) in &responses {
+            let Ok(status) = code.parse::<u16>() else {
+                continue;
+            };
+            let r = self.resolve(raw);
+            let media = r["content"].as_object().and_then(|c| c.iter().next());
+            if let Some((media_type, content)) = media {
+                self.define(format!("{id}.{status}"), &content["schema"]);
+                statuses.insert(status, Some(media_type.clone()));
+            } else {
+                statuses.insert(status, None);
+            }
+        }
+        let segments = template
+            .trim_start_matches('/')
+            .split('/')
+            .map(
+                |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(name) => Segment::Param(name.to_owned()),
+                    None => Segment::Literal(s.to_owned()),
+                },
+            )
+            .collect();
+        Ok(Operation {
+            id,
+            method,
+            template: template.to_owned(),
+            segments,
+            params,
+            body,
+            statuses,
+            declares_key,
+        })
+    }
+}
+
+/// OpenAPI 3.0 schema -> JSON Schema: `nullable: true` becomes a `null` type (and a
+/// `null` enum member); everything else is kept as it is.
+pub(crate) fn to_json_schema(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let nullable = map.get("nullable") == Some(&Value::Bool(true));
+            let mut out: Map<String, Value> = map
+                .iter()
+                .filter(|(k, v)| !(k.as_str() == "nullable" && v.is_boolean()))
+                .map(|(k, v)| (k.clone(), to_json_schema(v)))
+                .collect();
+            if !nullable {
+                return Value::Object(out);
+            }
+            if let Some(Value::Array(members)) = out.get_mut("enum")
+                && !members.contains(&Value::Null)
+            {
+                members.push(Value::Null);
+            }
+            match out.get("type").cloned() {
+                Some(Value::String(t)) => {
+                    out.insert("type".into(), json!([t, "null"]));
+                    Value::Object(out)
+                }
+                _ => json!({ "anyOf": [Value::Object(out), { "type": "null" }] }),
+            }
+        }
+        Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_every_operation() {
+        let s = spec();
+        assert_eq!(s.operations.len(), 50);
+        for op in &s.operations {
+            if let Some(b) = &op.body {
+                assert!(s.validator(&b.pointer).is_some(), "{}", op.id);
+            }
+            for p in &op.params {
+                assert!(s.validator(&p.pointer).is_some(), "{} {}", op.id, p.name);
+            }
+        }
+    }
+
+    #[test]
+    fn nullable_becomes_a_null_type() {
+        let v = to_json_schema(&json!({"type": "string", "nullable": true, "enum": ["a"]}));
+        assert_eq!(v, json!({"type": ["string", "null"], "enum": ["a", null]}));
+        let v = to_json_schema(&json!({"$ref": "#/x", "nullable": true}));
+        assert_eq!(v, json!({"anyOf": [{"$ref": "#/x"}, {"type": "null"}]}));
+    }
+
+    #[test]
+    fn routes_prefer_literal_segments() {
+        let s = spec();
+        let Route::Found(op, params) = s.route(&Method::POST, "/v1/qurls/batch") else {
+            panic!("no route")
+        };
+        assert_eq!(op.id, "batchCreateQurls");
+        assert!(params.is_empty());
+        let Route::Found(op, params) = s.route(&Method::GET, "/v1/domains/a%2Eexample.com") else {
+            panic!("no route")
+        };
+        assert_eq!(op.id, "getDomain");
+        assert_eq!(params, vec![("domain".into(), "a.example.com".into())]);
+        assert!(matches!(
+            s.route(&Method::PUT, "/v1/qurls"),
+            Route::MethodNotAllowed
+        ));
+        assert!(matches!(s.route(&Method::GET, "/v2/x"), Route::NotFound));
+    }
+
+    #[test]
+    fn key_rules_come_from_the_spec() {
+        let s = spec();
+        let keyed: Vec<&str> = s
+            .operations
+            .iter()
+            .filter(|o| o.declares_key)
+            .map(|o| o.id.as_str())
+            .collect();
+        assert_eq!(keyed.len(), 11, "{keyed:?}");
+    }
+}
