@@ -25,6 +25,7 @@ mod faults;
 mod handlers;
 mod idempotency;
 mod ids;
+mod outbox;
 mod problem;
 mod reply;
 mod rules;
