@@ -236,3 +236,10 @@ async fn only_the_first_8_kib_of_an_answer_are_kept() {
     assert_eq!(record.status, Status::Abandoned);
     assert_eq!(record.response_body.map(|b| b.len()), Some(8 * 1024));
 }
+
+#[test]
+fn the_secret_is_not_in_debug_output() {
+    let shown = format!("{:?}", outgoing("http://127.0.0.1:1/hook"));
+    assert!(!shown.contains(SECRET), "{shown}");
+    assert!(shown.contains("wd_0123456789abcdef"), "{shown}");
+}

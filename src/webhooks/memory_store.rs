@@ -1,6 +1,7 @@
 //! The default [`DeliveryStore`]: one process, bounded, with expiry.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -31,9 +32,20 @@ const DEFAULT_CAPACITY: usize = 100_000;
 /// assert_eq!(store.claim("wd_1", Duration::from_secs(60)).await?, Claim::InProgress);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MemoryStore {
     records: Arc<Mutex<Records>>,
+}
+
+impl fmt::Debug for MemoryStore {
+    // The records themselves are left out: there may be 100,000 of them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let records = self.lock();
+        f.debug_struct("MemoryStore")
+            .field("capacity", &records.capacity)
+            .field("len", &records.by_id.len())
+            .finish()
+    }
 }
 
 impl Default for MemoryStore {
@@ -306,6 +318,14 @@ mod tests {
             store.claim("wd_c", MINUTE).await.unwrap(),
             Claim::InProgress
         );
+    }
+
+    #[tokio::test]
+    async fn debug_shows_the_size_not_the_records() {
+        let store = MemoryStore::with_capacity(5);
+        let _ = acquire(&store, "wd_visible_only_as_a_count", MINUTE).await;
+        let shown = format!("{store:?}");
+        assert_eq!(shown, "MemoryStore { capacity: 5, len: 1 }");
     }
 
     #[tokio::test(start_paused = true)]

@@ -27,6 +27,7 @@ mod send;
 mod signing;
 mod target;
 
+use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -42,8 +43,8 @@ pub const USER_AGENT: &str = "QURL-Webhook/1.0";
 /// Most attempts a [`Policy`] may ask for, so a delivery always ends.
 const MAX_ATTEMPTS: u32 = 10;
 
-/// One event on its way to one webhook.
-#[derive(Clone, Debug)]
+/// One event on its way to one webhook. Its `Debug` leaves the secret out.
+#[derive(Clone)]
 pub struct Outgoing {
     /// `wd_…`: sent as `QURL-Delivery`, the same on every attempt.
     pub delivery_id: String,
@@ -57,6 +58,18 @@ pub struct Outgoing {
     pub event_type: String,
     /// The serialized `WebhookPayload`, signed and sent byte for byte.
     pub body: Vec<u8>,
+}
+
+impl fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outgoing")
+            .field("delivery_id", &self.delivery_id)
+            .field("webhook_id", &self.webhook_id)
+            .field("url", &self.url)
+            .field("event_type", &self.event_type)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// How hard a delivery is tried.
