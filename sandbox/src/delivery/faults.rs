@@ -12,6 +12,11 @@ use rand::{Rng, SeedableRng};
 use crate::faults::clamp_rate;
 
 /// What can happen to one delivery attempt.
+///
+/// ```
+/// use qurl_sandbox::delivery::DeliveryFault;
+/// assert!(DeliveryFault::ALL.contains(&DeliveryFault::Drop));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DeliveryFault {
     /// The attempt is sent twice at once: same bytes, same `QURL-Delivery`.
@@ -24,6 +29,10 @@ pub enum DeliveryFault {
 
 impl DeliveryFault {
     /// Every kind, for random draws.
+    ///
+    /// ```
+    /// assert_eq!(qurl_sandbox::delivery::DeliveryFault::ALL.len(), 3);
+    /// ```
     pub const ALL: [DeliveryFault; 3] = [Self::Duplicate, Self::Delay, Self::Drop];
 }
 
@@ -59,7 +68,12 @@ impl Default for DeliveryFaults {
 }
 
 impl DeliveryFaults {
-    /// Faults on a share `rate` (0..=1) of attempts, drawn from `seed`.
+    /// Faults on a share `rate` (clamped to 0..=1) of attempts, drawn from `seed`.
+    ///
+    /// ```
+    /// let always = qurl_sandbox::delivery::DeliveryFaults::seeded(1.0, 7);
+    /// assert!(always.next().is_some());
+    /// ```
     pub fn seeded(rate: f64, seed: u64) -> Self {
         Self {
             state: Mutex::new(State {
@@ -72,17 +86,35 @@ impl DeliveryFaults {
     }
 
     /// How long [`DeliveryFault::Delay`] holds an attempt (default 200 ms).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let faults = qurl_sandbox::delivery::DeliveryFaults::default().with_delay(Duration::from_secs(1));
+    /// assert_eq!(faults.delay(), Duration::from_secs(1));
+    /// ```
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
     }
 
     /// The configured delay.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// assert_eq!(qurl_sandbox::delivery::DeliveryFaults::default().delay(), Duration::from_millis(200));
+    /// ```
     pub fn delay(&self) -> Duration {
         self.delay
     }
 
     /// Injects `fault` into the next `times` attempts (before any random draw).
+    ///
+    /// ```
+    /// use qurl_sandbox::delivery::{DeliveryFault, DeliveryFaults};
+    /// let faults = DeliveryFaults::default();
+    /// faults.script(DeliveryFault::Delay, 1);
+    /// assert_eq!(faults.next(), Some(DeliveryFault::Delay));
+    /// ```
     pub fn script(&self, fault: DeliveryFault, times: u32) {
         let mut state = self.lock();
         state
@@ -91,6 +123,10 @@ impl DeliveryFaults {
     }
 
     /// The fault for the next attempt, if any.
+    ///
+    /// ```
+    /// assert_eq!(qurl_sandbox::delivery::DeliveryFaults::default().next(), None);
+    /// ```
     pub fn next(&self) -> Option<DeliveryFault> {
         let mut state = self.lock();
         if let Some(fault) = state.scripted.pop_front() {

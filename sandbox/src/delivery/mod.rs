@@ -38,12 +38,28 @@ pub use signing::signature;
 pub use target::{Target, TargetError, loopback_target};
 
 /// `User-Agent` of every delivery.
+///
+/// ```
+/// assert_eq!(qurl_sandbox::delivery::USER_AGENT, "QURL-Webhook/1.0");
+/// ```
 pub const USER_AGENT: &str = "QURL-Webhook/1.0";
 
 /// Most attempts a [`Policy`] may ask for, so a delivery always ends.
 const MAX_ATTEMPTS: u32 = 10;
 
 /// One event on its way to one webhook. Its `Debug` leaves the secret out.
+///
+/// ```
+/// let outgoing = qurl_sandbox::delivery::Outgoing {
+///     delivery_id: "wd_0123456789abcdef".into(),
+///     webhook_id: "wh_0123456789abcdef".into(),
+///     url: "http://127.0.0.1:3000/hook".into(),
+///     secret: "whsec_test".into(),
+///     event_type: "qurl.created".into(),
+///     body: b"{}".to_vec(),
+/// };
+/// assert!(!format!("{outgoing:?}").contains("whsec_test"));
+/// ```
 #[derive(Clone)]
 pub struct Outgoing {
     /// `wd_…`: sent as `QURL-Delivery`, the same on every attempt.
@@ -73,6 +89,15 @@ impl fmt::Debug for Outgoing {
 }
 
 /// How hard a delivery is tried.
+///
+/// ```
+/// use std::time::Duration;
+/// let patient = qurl_sandbox::delivery::Policy {
+///     max_attempts: 8,
+///     attempt_timeout: Duration::from_secs(1),
+///     ..Default::default()
+/// };
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     /// Attempts in all (1..=10).
@@ -109,6 +134,10 @@ impl Policy {
 }
 
 /// The state of a delivery, as `GET /v1/webhooks/{id}/deliveries` shows it.
+///
+/// ```
+/// assert_eq!(qurl_sandbox::delivery::Status::Success.as_str(), "success");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     /// Recorded, not attempted yet.
@@ -125,6 +154,10 @@ pub enum Status {
 
 impl Status {
     /// The API's name for it.
+    ///
+    /// ```
+    /// assert_eq!(qurl_sandbox::delivery::Status::Abandoned.as_str(), "abandoned");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -137,6 +170,18 @@ impl Status {
 }
 
 /// What happened to a delivery so far (the fields of `WebhookDeliveryData`).
+/// [`deliver`] returns the last one and shows every step to its callback.
+///
+/// ```no_run
+/// # async fn demo(outgoing: qurl_sandbox::delivery::Outgoing) {
+/// use qurl_sandbox::delivery::{self, DeliveryFaults, Policy, Status};
+/// let record = delivery::deliver(&outgoing, &Policy::default(), &DeliveryFaults::default(), &|step| {
+///     println!("{} after {} retries", step.status.as_str(), step.retry_count);
+/// })
+/// .await;
+/// assert_ne!(record.status, Status::Retrying);
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     /// `QURL-Delivery`.
@@ -194,6 +239,15 @@ impl Record {
 /// `on_change` sees the record after every step (to update a store); the
 /// final record is returned. Bounded: at most 10 attempts, each within the
 /// policy's timeout.
+///
+/// ```no_run
+/// # async fn demo(outgoing: qurl_sandbox::delivery::Outgoing) {
+/// use qurl_sandbox::delivery::{self, DeliveryFault, DeliveryFaults, Policy};
+/// let faults = DeliveryFaults::default();
+/// faults.script(DeliveryFault::Duplicate, 1); // the receiver sees the first attempt twice
+/// let record = delivery::deliver(&outgoing, &Policy::default(), &faults, &|_| {}).await;
+/// # }
+/// ```
 pub async fn deliver(
     outgoing: &Outgoing,
     policy: &Policy,

@@ -8,6 +8,11 @@ use axum::http::Uri;
 
 /// A checked destination: the socket to connect to, and what to send as
 /// `Host` and request target.
+///
+/// ```
+/// let target = qurl_sandbox::delivery::loopback_target("http://localhost:8080/in").unwrap();
+/// assert_eq!((target.authority.as_str(), target.path_and_query.as_str()), ("localhost:8080", "/in"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     /// The loopback socket address; the only address ever connected to.
@@ -20,6 +25,11 @@ pub struct Target {
 
 /// Why a webhook URL is not delivered to. The sandbox never sends traffic
 /// off the machine.
+///
+/// ```
+/// use qurl_sandbox::delivery::{TargetError, loopback_target};
+/// assert_eq!(loopback_target("https://127.0.0.1/"), Err(TargetError::NotHttp("https".into())));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TargetError {
     /// Not a URL with a host.
