@@ -13,7 +13,8 @@ pub struct Counters {
     pub requests: u64,
     /// `Idempotency-Key` value -> number of requests that carried it.
     pub attempts_by_key: BTreeMap<String, u64>,
-    /// qURLs minted plus API keys created, as committed (a resource auto-created
+    /// Objects created, as committed: qURL tokens, API keys, access codes, webhooks,
+    /// domains, and resources made by `POST /v1/resources` (a resource auto-created
     /// together with its first qURL is not counted separately).
     pub resources_created: u64,
     /// `Idempotency-Key` value -> number of committed executions. A correct client

@@ -159,8 +159,9 @@ pub(crate) async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
                 path: path.clone(),
             };
             match claim(&app, ik, &bytes, op) {
-                Ok(slot) => Some(slot),
-                Err(resp) => return resp.unwrap_or_else(|p| fail(p)),
+                Claim::Proceed(slot) => Some(slot),
+                Claim::Replay(reply) => return reply.into_replay(),
+                Claim::Refuse(p) => return fail(p),
             }
         }
         _ => None,
@@ -211,37 +212,41 @@ pub(crate) async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
     reply.into_response()
 }
 
+/// What the idempotency store says about a keyed request.
+enum Claim {
+    Proceed(IdemSlot),
+    Replay(Reply),
+    Refuse(Problem),
+}
+
 /// Claims the key, or answers at once: a replay, `409 duplicate_request` while the
 /// original runs, or `409 idempotency_key_reused` where the key pins the body.
-fn claim(
-    app: &App,
-    key: IdemKey,
-    body: &[u8],
-    op: &Operation,
-) -> Result<IdemSlot, Result<Response, Problem>> {
+fn claim(app: &App, key: IdemKey, body: &[u8], op: &Operation) -> Claim {
     let pins_body = rules::key_pins_body(&op.id);
     let mut inner = app.lock();
     match inner
         .idem
         .begin(&key, body_fingerprint(body), pins_body, Instant::now())
     {
-        Begin::Proceed(token) => Ok(IdemSlot { key, token }),
+        Begin::Proceed(token) => Claim::Proceed(IdemSlot { key, token }),
         Begin::Replay(reply) => {
             inner.counters.replays += 1;
-            Err(Ok(reply.into_replay()))
+            Claim::Replay(reply)
         }
         Begin::InFlight => {
             inner.counters.in_flight_conflicts += 1;
-            Err(Err(Problem::conflict(
-                "duplicate_request",
-                "A request with this Idempotency-Key is still being processed; retry shortly",
+            Claim::Refuse(
+                Problem::conflict(
+                    "duplicate_request",
+                    "A request with this Idempotency-Key is still being processed; retry shortly",
+                )
+                .with_retry_after(1),
             )
-            .with_retry_after(1)))
         }
-        Begin::BodyMismatch => Err(Err(Problem::conflict(
+        Begin::BodyMismatch => Claim::Refuse(Problem::conflict(
             "idempotency_key_reused",
             "This Idempotency-Key was already used with a different request body; send the original body or use a new key",
-        ))),
+        )),
     }
 }
 

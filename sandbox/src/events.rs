@@ -17,57 +17,21 @@ const API_VERSION: &str = "2026-08-01";
 /// `WebhookEventType` enum; the catalogue test keeps the two in step.
 pub(crate) const CATALOGUE: &[(&str, &str, &str)] = &[
     ("qurl.created", "resource", "A qURL was created"),
-    ("qurl.expired", "resource", "A qURL reached its expiry"),
-    (
-        "qurl.revoked",
-        "resource",
-        "A qURL and its tokens were revoked",
-    ),
-    (
-        "qurl.updated",
-        "resource",
-        "A qURL's expiry, tags or description changed",
-    ),
+    ("qurl.expired", "resource", "A qURL expired"),
+    ("qurl.revoked", "resource", "A qURL was revoked"),
+    ("qurl.updated", "resource", "A qURL was changed"),
     ("resource.closed", "resource", "A resource was deleted"),
-    ("qurl.accessed", "access", "An access token was resolved"),
+    ("qurl.accessed", "access", "A token was resolved"),
     ("qurl.access_denied", "access", "A resolve was refused"),
-    (
-        "qurl.token_exhausted",
-        "access",
-        "A one-time token was used up",
-    ),
-    (
-        "quota.warning",
-        "quota",
-        "Usage passed a warning level of the plan",
-    ),
-    (
-        "quota.exceeded",
-        "quota",
-        "Usage reached a limit of the plan",
-    ),
-    (
-        "token.minted",
-        "token",
-        "An access token was added to a resource",
-    ),
-    (
-        "token.expired",
-        "token",
-        "An access token reached its expiry",
-    ),
+    ("qurl.token_exhausted", "access", "A token was used up"),
+    ("quota.warning", "quota", "Usage neared a limit"),
+    ("quota.exceeded", "quota", "Usage hit a limit"),
+    ("token.minted", "token", "A token was added"),
+    ("token.expired", "token", "A token expired"),
     // The spec's categories have no "domain"; domains are account resources.
-    (
-        "domain.verified",
-        "resource",
-        "A custom domain passed its DNS checks",
-    ),
-    (
-        "domain.failed",
-        "resource",
-        "A custom domain failed its DNS checks",
-    ),
-    ("domain.deleted", "resource", "A custom domain was removed"),
+    ("domain.verified", "resource", "A domain was verified"),
+    ("domain.failed", "resource", "A domain failed its checks"),
+    ("domain.deleted", "resource", "A domain was removed"),
 ];
 
 pub(crate) fn catalogue() -> Vec<EventTypeInfo> {

@@ -1,5 +1,7 @@
-//! A small, in-memory qURL API server for tests: real idempotency semantics and
-//! fault injection, listening on 127.0.0.1 only.
+//! A small, in-memory qURL API server for tests: every operation of `openapi.json`,
+//! validated against the spec's own schemas, with real idempotency semantics and
+//! fault injection, listening on 127.0.0.1 only. [`contract`] checks answers against
+//! the same spec.
 //!
 //! ```no_run
 //! use qurl_sandbox::{FaultKind, Sandbox, ScriptedFault};

@@ -9,7 +9,8 @@ use qurl_sandbox::{FaultKind, Sandbox, SandboxBuilder};
 const USAGE: &str = "\
 Usage: qurl-sandbox [OPTIONS]
 
-Runs an in-memory qURL API on 127.0.0.1 with real idempotency and fault injection.
+Runs an in-memory qURL API on 127.0.0.1: every operation of openapi.json, with
+real idempotency and fault injection.
 
 Options:
   --port <PORT>                 port to listen on (default 0: pick a free one)
@@ -24,7 +25,8 @@ Options:
   --idempotency-ttl <SECS>      how long idempotent answers are kept (default 86400)
   -h, --help                    print this help
 
-Admin endpoints (no auth): GET /_sandbox/counters, POST /_sandbox/faults";
+Admin endpoints (no auth): GET /_sandbox/counters, POST /_sandbox/faults,
+POST /_sandbox/domains/{domain} (mark a custom domain's DNS as published)";
 
 fn value<T: FromStr>(flag: &str, raw: Option<String>) -> Result<T, String> {
     let raw = raw.ok_or_else(|| format!("{flag} needs a value"))?;

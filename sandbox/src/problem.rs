@@ -20,7 +20,7 @@ pub(crate) struct Problem {
     pub invalid_fields: Option<FieldErrors>,
     pub headers: Vec<(HeaderName, String)>,
     /// `meta.tombstone` of a 410 for a deleted resource.
-    pub tombstone: Option<Tombstone>,
+    pub tombstone: Option<Box<Tombstone>>,
 }
 
 impl Problem {
@@ -112,7 +112,7 @@ impl Problem {
             },
             meta: Meta {
                 request_id: request_id.to_owned(),
-                tombstone: self.tombstone,
+                tombstone: self.tombstone.map(|t| *t),
             },
         };
         let mut reply = Reply::typed(self.status, PROBLEM_JSON, &body);

@@ -64,9 +64,12 @@ pub(crate) struct Spec {
     validators: ValidatorMap,
 }
 
+/// Path parameters by name, decoded.
+pub(crate) type PathParams = Vec<(String, String)>;
+
 /// Where a request lands.
 pub(crate) enum Route<'a> {
-    Found(&'a Operation, Vec<(String, String)>),
+    Found(&'a Operation, PathParams),
     MethodNotAllowed,
     NotFound,
 }
@@ -126,7 +129,7 @@ impl Spec {
     pub(crate) fn route(&self, method: &Method, path: &str) -> Route<'_> {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut path_matched = false;
-        let mut best: Option<(usize, &Operation, Vec<(String, String)>)> = None;
+        let mut best: Option<(usize, &Operation, PathParams)> = None;
         for op in &self.operations {
             let Some(params) = op.matches(&parts) else {
                 continue;
@@ -151,7 +154,7 @@ impl Spec {
 }
 
 impl Operation {
-    fn matches(&self, parts: &[&str]) -> Option<Vec<(String, String)>> {
+    fn matches(&self, parts: &[&str]) -> Option<PathParams> {
         if parts.len() != self.segments.len() {
             return None;
         }

@@ -239,6 +239,8 @@ impl Store {
 /// Records that belong to one owner.
 pub(crate) trait Owned {
     fn owner(&self) -> &str;
+    /// Creation order, for paging.
+    fn seq(&self) -> u64;
 }
 
 macro_rules! owned {
@@ -246,6 +248,9 @@ macro_rules! owned {
         impl Owned for $t {
             fn owner(&self) -> &str {
                 &self.owner
+            }
+            fn seq(&self) -> u64 {
+                self.seq
             }
         }
     )*};

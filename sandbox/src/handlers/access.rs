@@ -49,6 +49,7 @@ fn refusal(store: &Store, t: &Token, now: chrono::DateTime<chrono::Utc>) -> Opti
             .as_ref()
             .and_then(|p| p.get(name))
             .and_then(Value::as_array)
+            .filter(|ips| !ips.is_empty()) // an empty list sets no rule
             .map(|ips| ips.iter().any(|ip| ip.as_str() == Some(SRC_IP)))
     };
     if list("ip_denylist") == Some(true) || list("ip_allowlist") == Some(false) {
@@ -137,14 +138,12 @@ pub(crate) fn resolve(store: &mut Store, call: &Call<'_>) -> Answer {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct CreateCodeRequest {
     resource_id: String,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     max_uses: Option<i64>,
-    #[serde(default)]
     expires_at: Option<String>,
 }
 
@@ -197,12 +196,11 @@ pub(crate) fn revoke_code(store: &mut Store, call: &Call<'_>) -> Answer {
     no_content()
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct RedeemRequest {
     code: String,
-    #[serde(default)]
     honeypot: String,
-    #[serde(default)]
     elapsed_ms: Option<i64>,
 }
 

@@ -11,15 +11,13 @@ use crate::rules::{MAX_ACTIVE_API_KEYS, MAX_BOOTSTRAP_KEY_SECS, parse_duration, 
 use crate::store::{ApiKey, Store, unique};
 use crate::views::{ApiKeyData, Secret, WithSecret};
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct CreateRequest {
     name: String,
     scopes: Vec<String>,
-    #[serde(default)]
     expires_in: Option<String>,
-    #[serde(default)]
     purpose: Option<String>,
-    #[serde(default)]
     tunnel_slug: Option<String>,
 }
 
@@ -99,11 +97,10 @@ pub(crate) fn list(store: &mut Store, call: &Call<'_>) -> Answer {
     call.list(rows, status)
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct UpdateRequest {
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     scopes: Option<Vec<String>>,
 }
 

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::{Answer, Call, by_seq, find, find_mut, no_content};
+use super::{Answer, Call, find, find_mut, no_content};
 use crate::events::emit;
 use crate::ids;
 use crate::problem::Problem;
@@ -42,18 +42,11 @@ pub(crate) fn register(store: &mut Store, call: &Call<'_>) -> Answer {
 }
 
 pub(crate) fn list(store: &mut Store, call: &Call<'_>) -> Answer {
-    let rows = Store::owned(&store.domains, call.owner)
-        .map(|d| (by_seq(d.seq), DomainData::of(d)))
-        .collect();
-    call.list(rows, "")
+    call.list_owned(&store.domains, DomainData::of)
 }
 
 pub(crate) fn get(store: &mut Store, call: &Call<'_>) -> Answer {
-    call.ok(DomainData::of(find(
-        &store.domains,
-        call.owner,
-        call.path("domain"),
-    )?))
+    call.show_owned(&store.domains, "domain", DomainData::of)
 }
 
 pub(crate) fn delete(store: &mut Store, call: &Call<'_>) -> Answer {

@@ -209,6 +209,28 @@ impl Call<'_> {
         })
     }
 
+    /// A page of the caller's records of one kind, newest first.
+    pub(crate) fn list_owned<T: Owned, V: Serialize>(
+        &self,
+        map: &HashMap<String, T>,
+        view: impl Fn(&T) -> V,
+    ) -> Answer {
+        let rows = Store::owned(map, self.owner)
+            .map(|r| (by_seq(r.seq()), view(r)))
+            .collect();
+        self.list(rows, "")
+    }
+
+    /// The caller's record named by path parameter `param` (404 otherwise).
+    pub(crate) fn show_owned<T: Owned, V: Serialize>(
+        &self,
+        map: &HashMap<String, T>,
+        param: &str,
+        view: impl Fn(&T) -> V,
+    ) -> Answer {
+        self.ok(view(find(map, self.owner, self.path(param))?))
+    }
+
     /// A 200 list page with `ListMeta`.
     pub(crate) fn list<T: Serialize>(&self, rows: Vec<(SortKey, T)>, scope: &str) -> Answer {
         let page = self.page(rows, false, scope)?;

@@ -62,11 +62,10 @@ impl TokenRequest {
 }
 
 /// `CreateQurlRequest`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
 pub(crate) struct CreateQurlRequest {
-    #[serde(default)]
     target_url: Option<String>,
-    #[serde(default)]
     custom_domain: Option<String>,
     #[serde(flatten)]
     token: TokenRequest,
@@ -399,7 +398,7 @@ impl ListQuery {
         let (field, direction) = call
             .query("sort")
             .map_or(Some(("created_at", "desc")), |s| s.split_once(':'))
-            .ok_or_else(|| bad_sort())?;
+            .ok_or_else(bad_sort)?;
         if !matches!(field, "created_at" | "expires_at") || !matches!(direction, "asc" | "desc") {
             return Err(bad_sort());
         }
@@ -477,6 +476,12 @@ pub(crate) fn get(store: &mut Store, call: &Call<'_>) -> Answer {
     call.ok_cached(QurlData::of(store, r, true, call.now))
 }
 
+/// [`resource`], refusing a revoked one with 400 `revoked`.
+fn unrevoked<'s>(store: &'s Store, call: &Call<'_>) -> Result<&'s Resource, Problem> {
+    let r = resource(store, call)?;
+    if r.revoked { Err(revoked()) } else { Ok(r) }
+}
+
 pub(crate) fn revoked() -> Problem {
     Problem::new(
         StatusCode::BAD_REQUEST,
@@ -485,22 +490,18 @@ pub(crate) fn revoked() -> Problem {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct UpdateQurlRequest {
     #[serde(flatten)]
     token: TokenRequest,
-    #[serde(default)]
     tags: Option<Vec<String>>,
-    #[serde(default)]
     description: Option<String>,
 }
 
 pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
     let req: UpdateQurlRequest = call.body()?;
-    let r = resource(store, call)?;
-    if r.revoked {
-        return Err(revoked());
-    }
+    let r = unrevoked(store, call)?;
     let rid = r.id.clone();
     let expiry = req.token.new_expiry(r.expires_at);
     let token_ids = r.token_ids.clone();
@@ -561,11 +562,7 @@ pub(crate) fn delete(store: &mut Store, call: &Call<'_>) -> Answer {
 
 pub(crate) fn mint_link(store: &mut Store, call: &Call<'_>) -> Answer {
     let req: TokenRequest = call.body()?;
-    let r = resource(store, call)?;
-    if r.revoked {
-        return Err(revoked());
-    }
-    let rid = r.id.clone();
+    let rid = unrevoked(store, call)?.id.clone();
     let tid = mint(store, &rid, &req, call.now)?;
     let (r, t) = pair(store, &rid, &tid).ok_or_else(vanished)?;
     call.created(MintLinkData::of(r, t), &t.link(), 1)

@@ -42,23 +42,17 @@ pub(crate) fn list(store: &mut Store, call: &Call<'_>) -> Answer {
     call.list(rows, &scope.join(","))
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct CreateResourceRequest {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type")]
     kind: Option<String>,
-    #[serde(default)]
     target_url: Option<String>,
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
     tags: Option<Vec<String>>,
-    #[serde(default)]
     custom_domain: Option<String>,
-    #[serde(default)]
     alias: Option<String>,
-    #[serde(default)]
     slug: Option<String>,
-    #[serde(default)]
     find_or_create: bool,
 }
 
@@ -69,9 +63,11 @@ fn gone(r: &Resource) -> Problem {
         "resource_tombstoned",
         "The resource was deleted",
     );
-    p.tombstone = r.tombstoned_at.map(|t| Tombstone {
-        tombstoned_at: rfc3339(t),
-        final_access_count: 0,
+    p.tombstone = r.tombstoned_at.map(|t| {
+        Box::new(Tombstone {
+            tombstoned_at: rfc3339(t),
+            final_access_count: 0,
+        })
     });
     p
 }
@@ -195,15 +191,12 @@ pub(crate) fn get(store: &mut Store, call: &Call<'_>) -> Answer {
     call.ok(ResourceDetailData::of(store, r, call.now))
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct UpdateResourceRequest {
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
     tags: Option<Vec<String>>,
-    #[serde(default)]
     custom_domain: Option<String>,
-    #[serde(default)]
     preserve_host: Option<bool>,
 }
 

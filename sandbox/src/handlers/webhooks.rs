@@ -9,15 +9,12 @@ use crate::ids;
 use crate::store::{Store, Webhook, unique};
 use crate::views::{DeliveryData, Secret, WebhookData, WithSecret};
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(default)]
 struct WebhookRequest {
-    #[serde(default)]
     url: Option<String>,
-    #[serde(default)]
     events: Option<Vec<String>>,
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
     status: Option<String>,
 }
 
@@ -59,18 +56,11 @@ pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
 }
 
 pub(crate) fn list(store: &mut Store, call: &Call<'_>) -> Answer {
-    let rows = Store::owned(&store.webhooks, call.owner)
-        .map(|w| (by_seq(w.seq), WebhookData::of(w)))
-        .collect();
-    call.list(rows, "")
+    call.list_owned(&store.webhooks, WebhookData::of)
 }
 
 pub(crate) fn get(store: &mut Store, call: &Call<'_>) -> Answer {
-    call.ok(WebhookData::of(find(
-        &store.webhooks,
-        call.owner,
-        call.path("id"),
-    )?))
+    call.show_owned(&store.webhooks, "id", WebhookData::of)
 }
 
 pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
