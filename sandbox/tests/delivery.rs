@@ -2,15 +2,12 @@
 //! retries with the same delivery id after failures and slow answers, the
 //! injected faults, and the refusal of every non-loopback URL.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+mod loopback_receiver;
+
+use std::sync::Mutex;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use loopback_receiver::{Answer, header, receiver};
 use qurl_sandbox::delivery::{
     self, DeliveryFault, DeliveryFaults, Outgoing, Policy, Record, Status,
 };
@@ -19,56 +16,6 @@ const SECRET: &str = "whsec_test_secret_0001";
 const BODY: &[u8] = br#"{"id":"evt_1","type":"qurl.accessed"}"#;
 // python3 -c "import hmac,hashlib;print(hmac.new(b'whsec_test_secret_0001', b'{\"id\":\"evt_1\",\"type\":\"qurl.accessed\"}', hashlib.sha256).hexdigest())"
 const SIGNATURE: &str = "ec58742272b498791af6c98bf221733f457d00b60144683e1361fa28a166ed8f";
-
-/// How the test receiver answers one request.
-#[derive(Clone, Copy)]
-enum Answer {
-    Status(u16),
-    /// Answers 200, too late for the sender's attempt timeout.
-    TooSlow,
-    /// Answers 500 with a 100 KiB body.
-    Huge,
-}
-
-#[derive(Clone, Default)]
-struct Receiver {
-    script: Arc<Mutex<VecDeque<Answer>>>,
-    seen: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
-}
-
-async fn receive(
-    State(receiver): State<Receiver>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, String) {
-    receiver.seen.lock().unwrap().push((headers, body));
-    let answer = receiver.script.lock().unwrap().pop_front();
-    match answer.unwrap_or(Answer::Status(200)) {
-        Answer::Status(code) => (StatusCode::from_u16(code).unwrap(), String::new()),
-        Answer::TooSlow => {
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            (StatusCode::OK, String::new())
-        }
-        Answer::Huge => (StatusCode::INTERNAL_SERVER_ERROR, "x".repeat(100 * 1024)),
-    }
-}
-
-/// A receiver on 127.0.0.1 answering `script` in order, then 200s.
-async fn receiver(script: &[Answer]) -> (Receiver, String) {
-    let receiver = Receiver::default();
-    receiver
-        .script
-        .lock()
-        .unwrap()
-        .extend(script.iter().copied());
-    let app = Router::new()
-        .route("/hook", post(receive))
-        .with_state(receiver.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (receiver, url)
-}
 
 fn outgoing(url: &str) -> Outgoing {
     Outgoing {
@@ -98,13 +45,6 @@ async fn run(outgoing: &Outgoing, faults: &DeliveryFaults) -> (Record, Vec<Statu
     })
     .await;
     (record, steps.into_inner().unwrap())
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
 }
 
 #[tokio::test]

@@ -4,37 +4,15 @@
 //! is never contacted.
 
 mod common;
+mod loopback_receiver;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use common::{Api, parts, qurl_body};
+use loopback_receiver::{Answer, header, receiver};
 use qurl_sandbox::Sandbox;
 use qurl_sandbox::delivery::{self, DeliveryFault, Policy};
 use serde_json::{Value, json};
-
-type Seen = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
-
-/// A receiver on 127.0.0.1 that records each POST and answers `status`.
-async fn receiver(status: StatusCode) -> (Seen, String) {
-    let seen: Seen = Arc::default();
-    let record = move |State(seen): State<Seen>, headers: HeaderMap, body: Bytes| async move {
-        seen.lock().unwrap().push((headers, body));
-        status
-    };
-    let app = Router::new()
-        .route("/hook", post(record))
-        .with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (seen, url)
-}
 
 async fn sandbox() -> Api {
     Api::start(Sandbox::builder().delivery_policy(Policy {
@@ -79,17 +57,10 @@ async fn settled_deliveries(api: &Api, webhook_id: &str) -> Vec<Value> {
     panic!("deliveries of {webhook_id} did not settle within 5 s");
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
-
 #[tokio::test]
 async fn a_created_qurl_is_delivered_signed_and_listed_as_a_success() {
     let api = sandbox().await;
-    let (seen, url) = receiver(StatusCode::OK).await;
+    let (receiver, url) = receiver(&[]).await;
     let (hook, secret) = webhook(&api, &url, &["qurl.created"]).await;
     let (status, _, _) = parts(
         api.post("/v1/qurls", None, &qurl_body("https://example.com/a"))
@@ -108,7 +79,7 @@ async fn a_created_qurl_is_delivered_signed_and_listed_as_a_success() {
     assert_eq!(row["event_type"], "qurl.created");
     assert!(row["completed_at"].is_string());
 
-    let seen = seen.lock().unwrap();
+    let seen = receiver.seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
     let (headers, body) = &seen[0];
     assert_eq!(
@@ -133,7 +104,7 @@ async fn a_created_qurl_is_delivered_signed_and_listed_as_a_success() {
 #[tokio::test]
 async fn a_failing_receiver_is_retried_with_the_same_delivery_then_abandoned() {
     let api = sandbox().await;
-    let (seen, url) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
+    let (receiver, url) = receiver(&[Answer::Status(503); 8]).await;
     let (hook, _) = webhook(&api, &url, &["qurl.created"]).await;
     api.sb.script_delivery(DeliveryFault::Duplicate, 1);
     parts(
@@ -149,7 +120,7 @@ async fn a_failing_receiver_is_retried_with_the_same_delivery_then_abandoned() {
         (row["retry_count"].as_u64(), row["response_code"].as_u64()),
         (Some(2), Some(503))
     );
-    let seen = seen.lock().unwrap();
+    let seen = receiver.seen.lock().unwrap();
     // Three attempts, the first one duplicated: four POSTs, one delivery id.
     assert_eq!(seen.len(), 4);
     assert!(
