@@ -20,7 +20,10 @@ const DEFAULT_REMEMBER_FOR: Duration = Duration::from_secs(3 * 24 * 60 * 60);
 /// [`run`](Self::run) claims the id in the store, runs the handler only if
 /// the claim was acquired, then marks the delivery done (on `Ok`) or releases
 /// it (on `Err`, so qURL's redelivery is processed). A receiver that crashes
-/// mid-handler leaves a claim that expires after the lease (default 5 min).
+/// mid-handler, or a `run` future dropped mid-handler (some servers drop a
+/// request's future when the client disconnects), leaves a claim that
+/// expires after the lease (default 5 min): until then copies get
+/// [`Processed::InProgress`], and qURL's next retry after it is processed.
 /// Cheap to clone when the store is (both stores here are).
 ///
 /// ```
