@@ -125,6 +125,8 @@ impl SandboxBuilder {
                 ),
             ));
         }
+        // Parse and compile the spec now, not on the first request.
+        crate::spec::spec();
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await?;
         let addr = listener.local_addr()?;
         let config = Config {

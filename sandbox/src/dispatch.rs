@@ -55,7 +55,7 @@ pub(crate) fn owner(headers: &HeaderMap) -> Option<String> {
 pub(crate) fn render(op: &Operation, p: Problem, instance: &str, request_id: &str) -> Reply {
     let media = op.statuses.get(&p.status.as_u16()).cloned().flatten();
     if media.as_deref() == Some("application/json") {
-        return handlers::qurls::batch_rejection(p, request_id);
+        return handlers::batch::batch_rejection(p, request_id);
     }
     p.into_reply(instance, request_id)
 }

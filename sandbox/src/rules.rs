@@ -51,7 +51,38 @@ enum Rule {
     Present(&'static str),
     /// At least one field (the API refuses an empty change).
     NotEmpty,
+    /// Required when the condition holds.
+    RequiredIf(&'static str, If, &'static str),
+    /// Required unless the condition holds.
+    RequiredUnless(&'static str, If, &'static str),
+    /// Refused unless the condition holds.
+    OnlyIf(&'static str, If, &'static str),
 }
+
+/// Another field has a value (`default` when it is absent).
+#[derive(Clone, Copy)]
+struct If {
+    field: &'static str,
+    equals: &'static str,
+    default: &'static str,
+}
+
+impl If {
+    fn holds(&self, obj: &Map<String, Value>) -> bool {
+        text(obj, self.field).unwrap_or(self.default) == self.equals
+    }
+}
+
+const TUNNEL: If = If {
+    field: "type",
+    equals: "tunnel",
+    default: "url",
+};
+const BOOTSTRAP: If = If {
+    field: "purpose",
+    equals: "tunnel_bootstrap",
+    default: "",
+};
 
 const EXPIRES_IN: Rule = Rule::Duration {
     field: "expires_in",
@@ -124,7 +155,13 @@ const RULES: &[(&str, &[Rule])] = &[
     ),
     (
         "createResource",
-        &[Rule::HttpUrl("target_url"), Rule::NotReserved("alias")],
+        &[
+            Rule::RequiredIf("slug", TUNNEL, "validation_error"),
+            Rule::OnlyIf("slug", TUNNEL, "validation_error"),
+            Rule::RequiredUnless("target_url", TUNNEL, "validation_error"),
+            Rule::HttpUrl("target_url"),
+            Rule::NotReserved("alias"),
+        ],
     ),
     (
         "updateResource",
@@ -144,13 +181,18 @@ const RULES: &[(&str, &[Rule])] = &[
     ),
     (
         "createApiKey",
-        &[Rule::Duration {
-            field: "expires_in",
-            units: "smhdw",
-            min: 1,
-            max: MAX_BOOTSTRAP_KEY_SECS,
-            code: "invalid_duration",
-        }],
+        &[
+            Rule::RequiredIf("tunnel_slug", BOOTSTRAP, "invalid_input"),
+            Rule::OnlyIf("tunnel_slug", BOOTSTRAP, "invalid_input"),
+            Rule::OnlyIf("expires_in", BOOTSTRAP, "invalid_input"),
+            Rule::Duration {
+                field: "expires_in",
+                units: "smhdw",
+                min: 1,
+                max: MAX_BOOTSTRAP_KEY_SECS,
+                code: "invalid_duration",
+            },
+        ],
     ),
     ("registerDomain", &[Rule::HostName("domain")]),
 ];
@@ -253,6 +295,32 @@ fn broken(
                 "must change at least one field".into(),
             )
         }),
+        Rule::RequiredIf(field, cond, code) => {
+            (cond.holds(obj) && !obj.contains_key(field)).then(|| {
+                (
+                    field,
+                    code,
+                    format!("is required when {} is {}", cond.field, cond.equals),
+                )
+            })
+        }
+        Rule::RequiredUnless(field, cond, code) => (!cond.holds(obj) && !obj.contains_key(field))
+            .then(|| {
+                (
+                    field,
+                    code,
+                    format!("is required unless {} is {}", cond.field, cond.equals),
+                )
+            }),
+        Rule::OnlyIf(field, cond, code) => {
+            (!cond.holds(obj) && obj.contains_key(field)).then(|| {
+                (
+                    field,
+                    code,
+                    format!("is only accepted when {} is {}", cond.field, cond.equals),
+                )
+            })
+        }
         Rule::Present(field) => {
             (!obj.contains_key(field)).then(|| (field, "validation_error", "is required".into()))
         }
@@ -458,7 +526,10 @@ mod tests {
             .0
             .is_none()
         );
-        let (code, _) = codes("createApiKey", json!({"expires_in": "2d"}));
+        let (code, _) = codes(
+            "createApiKey",
+            json!({"purpose": "tunnel_bootstrap", "tunnel_slug": "edge", "expires_in": "2d"}),
+        );
         assert_eq!(code, Some("invalid_duration"));
     }
 
@@ -502,12 +573,57 @@ mod tests {
             ),
             (
                 "createResource",
-                json!({"alias": "admin"}),
+                json!({"target_url": "https://x.example", "alias": "admin"}),
                 Some("alias_reserved"),
             ),
         ];
         for (op, body, code) in table {
             assert_eq!(codes(op, body.clone()).0, code, "{op} {body}");
+        }
+    }
+
+    #[test]
+    fn fields_that_depend_on_another() {
+        let table = [
+            ("createResource", json!({"type": "tunnel"}), Some("slug")),
+            (
+                "createResource",
+                json!({"target_url": "https://x.example", "slug": "a-b"}),
+                Some("slug"),
+            ),
+            (
+                "createResource",
+                json!({"type": "transit"}),
+                Some("target_url"),
+            ),
+            (
+                "createResource",
+                json!({"type": "tunnel", "slug": "a-b"}),
+                None,
+            ),
+            (
+                "createApiKey",
+                json!({"expires_in": "1h"}),
+                Some("expires_in"),
+            ),
+            (
+                "createApiKey",
+                json!({"purpose": "tunnel_bootstrap"}),
+                Some("tunnel_slug"),
+            ),
+            (
+                "createApiKey",
+                json!({"purpose": "tunnel_bootstrap", "tunnel_slug": "a-b"}),
+                None,
+            ),
+        ];
+        for (op, body, field) in table {
+            let (_, fields) = codes(op, body.clone());
+            assert_eq!(
+                fields.keys().next().map(String::as_str),
+                field,
+                "{op} {body}"
+            );
         }
     }
 

@@ -6,7 +6,7 @@ use axum::http::header::USER_AGENT;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::qurls::{TokenRequest, mint};
+use super::minting::{TokenRequest, mint};
 use super::{Answer, Call, find_mut, no_content};
 use crate::events::emit;
 use crate::ids;

@@ -28,25 +28,10 @@ fn scope_set(mut scopes: Vec<String>) -> Vec<String> {
     scopes
 }
 
-fn invalid_input(field: &str, message: &str) -> Problem {
-    Problem::field("invalid_input", field, message)
-}
-
 pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
     let req: CreateRequest = call.body()?;
+    // The rules table checked tunnel_bootstrap's fields.
     let bootstrap = req.purpose.is_some();
-    if !bootstrap && req.expires_in.is_some() {
-        return Err(invalid_input(
-            "expires_in",
-            "is only accepted with purpose tunnel_bootstrap",
-        ));
-    }
-    if bootstrap != req.tunnel_slug.is_some() {
-        return Err(invalid_input(
-            "tunnel_slug",
-            "is required with purpose tunnel_bootstrap, and only then",
-        ));
-    }
     let active = Store::owned(&store.api_keys, call.owner)
         .filter(|k| !k.revoked)
         .count();

@@ -23,7 +23,9 @@ mod access;
 mod account;
 pub(crate) mod admin;
 mod api_keys;
+pub(crate) mod batch;
 mod domains;
+mod minting;
 pub(crate) mod qurls;
 mod resources;
 mod webhooks;
@@ -58,7 +60,7 @@ pub(crate) fn handler(operation_id: &str) -> Option<Handler> {
         "deleteQurl" => qurls::delete,
         "updateQurl" => qurls::update,
         "mintLink" => qurls::mint_link,
-        "batchCreateQurls" => qurls::batch,
+        "batchCreateQurls" => batch::batch,
         "listResources" => resources::list,
         "createResource" => resources::create,
         "getResource" => resources::get,

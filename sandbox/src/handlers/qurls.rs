@@ -1,177 +1,30 @@
-//! `/v1/qurls*`: resources seen through their links, and the token minting every
-//! create path shares.
+//! `/v1/qurls*`: resources seen through their links (the batch is in `batch.rs`).
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 
+use super::minting::{TokenRequest, active_resources, mint, new_resource};
 use super::{Answer, Call, SortKey, done, no_content};
 use crate::events::emit;
-use crate::ids;
 use crate::problem::Problem;
 use crate::reply::Reply;
-use crate::rules::{self, DEFAULT_EXPIRY_SECS, MAX_ACTIVE_QURLS, parse_duration, parse_time, secs};
-use crate::store::{LINK_HOST, Resource, Store, Token, unique};
-use crate::views::{BatchData, BatchItem, CreateQurlData, MintLinkData, QurlData, QurlSummary};
-
-/// The token fields shared by `CreateQurlRequest`, `MintLinkRequest`,
-/// `CreateQurlForResourceRequest` and `UpdateQurlTokenRequest`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct TokenRequest {
-    pub expires_in: Option<String>,
-    pub expires_at: Option<String>,
-    pub extend_by: Option<String>,
-    pub label: Option<String>,
-    pub one_time_use: Option<bool>,
-    pub max_sessions: Option<i64>,
-    pub session_duration: Option<String>,
-    pub access_policy: Option<Value>,
-}
-
-impl TokenRequest {
-    /// `expires_at`, else now + `expires_in` (default 24 h). The rules table has
-    /// already checked both.
-    fn expiry(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let given = self.expires_at.as_deref().and_then(parse_time);
-        let lifetime = self
-            .expires_in
-            .as_deref()
-            .and_then(|s| parse_duration(s, "mhdw"))
-            .unwrap_or(DEFAULT_EXPIRY_SECS);
-        given.unwrap_or(now + secs(lifetime))
-    }
-
-    /// A new expiry from `extend_by` (added to `current`) or `expires_at`.
-    pub(crate) fn new_expiry(&self, current: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let extended = self
-            .extend_by
-            .as_deref()
-            .and_then(|s| parse_duration(s, "mhdw"))
-            .map(|d| current + secs(d));
-        extended.or_else(|| self.expires_at.as_deref().and_then(parse_time))
-    }
-
-    /// Seconds; `""` (the cap) and absence are both `None`.
-    pub(crate) fn session_secs(&self) -> Option<u64> {
-        self.session_duration
-            .as_deref()
-            .and_then(|s| parse_duration(s, "smhd"))
-    }
-}
+use crate::rules::{self, MAX_ACTIVE_QURLS, parse_time};
+use crate::store::{Resource, Store, Token};
+use crate::views::{CreateQurlData, MintLinkData, QurlData};
 
 /// `CreateQurlRequest`
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct CreateQurlRequest {
-    target_url: Option<String>,
-    custom_domain: Option<String>,
+    pub target_url: Option<String>,
+    pub custom_domain: Option<String>,
     #[serde(flatten)]
-    token: TokenRequest,
-}
-
-/// Adds a token to resource `rid` and returns its id. Checks the session cap before
-/// changing anything; the first token fixes the cap.
-pub(crate) fn mint(
-    store: &mut Store,
-    rid: &str,
-    req: &TokenRequest,
-    now: DateTime<Utc>,
-) -> Result<String, Problem> {
-    let r = store
-        .resources
-        .get(rid)
-        .ok_or_else(|| Problem::not_found("No such resource"))?;
-    let session = req.session_secs();
-    rules::check_session_cap(session, r.session_duration_cap)?;
-    let (owner, first, cap) = (
-        r.owner.clone(),
-        r.token_ids.is_empty(),
-        r.session_duration_cap,
-    );
-    let link_host = r
-        .custom_domain
-        .clone()
-        .unwrap_or_else(|| LINK_HOST.to_owned());
-    let id = unique(&store.tokens, ids::qurl_id);
-    let token = Token {
-        id: id.clone(),
-        resource_id: rid.to_owned(),
-        secret: ids::access_token(),
-        label: req.label.clone(),
-        revoked: false,
-        one_time_use: req.one_time_use.unwrap_or(false),
-        max_sessions: req.max_sessions.unwrap_or(0),
-        session_duration: session.or(cap),
-        use_count: 0,
-        created_at: now,
-        expires_at: req.expiry(now),
-        access_policy: req.access_policy.clone(),
-        link_host,
-    };
-    if let Some(r) = store.resources.get_mut(rid) {
-        r.token_ids.push(id.clone());
-        r.expires_at = r.expires_at.max(token.expires_at);
-        if first {
-            r.session_duration_cap = session;
-        }
-    }
-    emit(
-        store,
-        &owner,
-        "token.minted",
-        &QurlSummary::of(&token, now),
-        now,
-    );
-    store.tokens.insert(id.clone(), token);
-    Ok(id)
-}
-
-/// A new resource row with defaults; the caller fills in what its request says.
-pub(crate) fn new_resource(
-    store: &mut Store,
-    owner: &str,
-    kind: &str,
-    target_url: &str,
-    now: DateTime<Utc>,
-) -> String {
-    let id = unique(&store.resources, ids::resource_id);
-    let seq = store.next_seq();
-    store.resources.insert(
-        id.clone(),
-        Resource {
-            id: id.clone(),
-            owner: owner.to_owned(),
-            seq,
-            kind: kind.to_owned(),
-            target_url: target_url.to_owned(),
-            revoked: false,
-            tombstoned_at: None,
-            created_at: now,
-            expires_at: now,
-            description: None,
-            tags: Vec::new(),
-            custom_domain: None,
-            alias: None,
-            slug: None,
-            preserve_host: false,
-            session_duration_cap: None,
-            token_ids: Vec::new(),
-        },
-    );
-    id
-}
-
-pub(crate) fn active_resources(store: &Store, owner: &str) -> usize {
-    Store::owned(&store.resources, owner)
-        .filter(|r| !r.revoked)
-        .count()
+    pub token: TokenRequest,
 }
 
 /// Finds or creates the caller's resource for the URL and mints a token on it.
 /// Every check runs before the first change.
-fn create_one(
+pub(crate) fn create_one(
     store: &mut Store,
     call: &Call<'_>,
     req: &CreateQurlRequest,
@@ -227,7 +80,11 @@ fn create_one(
     Ok((rid, tid))
 }
 
-fn pair<'s>(store: &'s Store, rid: &str, tid: &str) -> Option<(&'s Resource, &'s Token)> {
+pub(crate) fn pair<'s>(
+    store: &'s Store,
+    rid: &str,
+    tid: &str,
+) -> Option<(&'s Resource, &'s Token)> {
     Some((store.resources.get(rid)?, store.tokens.get(tid)?))
 }
 
@@ -247,131 +104,6 @@ fn vanished() -> Problem {
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal_error",
         "A record vanished",
-    )
-}
-
-#[derive(Deserialize)]
-struct BatchRequest {
-    items: Vec<CreateQurlRequest>,
-}
-
-/// The per-item code of every failure but a type conflict.
-const CREATION_FAILED: &str = "creation_failed";
-
-/// Validation is all-or-nothing (one invalid item rejects the batch, the others are
-/// reported as skipped); creation is per item. 201 all, 207 some, 400 none.
-pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: BatchRequest = call.body()?;
-    let raw = call
-        .field("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let invalid: Vec<Option<String>> = raw
-        .iter()
-        .map(|item| {
-            let obj = item.as_object().cloned().unwrap_or_default();
-            let (_, fields) = rules::check_object("createQurl", &obj, "", call.now);
-            let messages: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            (!messages.is_empty()).then(|| messages.join("; "))
-        })
-        .collect();
-    if invalid.iter().any(Option::is_some) {
-        let results = invalid
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| match m {
-                Some(m) => BatchItem::failed(i, CREATION_FAILED, m),
-                None => BatchItem::failed(
-                    i,
-                    CREATION_FAILED,
-                    "skipped: another item in the batch failed validation".into(),
-                ),
-            })
-            .collect();
-        return Ok(crate::app::Outcome::Rejected(batch_reply(
-            results,
-            call.request_id,
-        )));
-    }
-    let mut results = Vec::new();
-    for (i, item) in req.items.iter().enumerate() {
-        results.push(match create_one(store, call, item) {
-            Ok((rid, tid)) => match pair(store, &rid, &tid) {
-                Some((r, t)) => BatchItem::created(i, r, t),
-                None => BatchItem::failed(i, CREATION_FAILED, "A record vanished".into()),
-            },
-            // Per-item codes are the documented two.
-            Err(p) if p.code == "resource_type_conflict" => BatchItem::failed(i, &p.code, p.detail),
-            Err(p) => BatchItem::failed(i, CREATION_FAILED, p.detail),
-        });
-    }
-    let created = results.iter().filter(|r| r.succeeded()).count() as u64;
-    let reply = batch_reply(results, call.request_id);
-    if created == 0 {
-        return Ok(crate::app::Outcome::Rejected(reply));
-    }
-    done(reply, created)
-}
-
-fn batch_reply(results: Vec<BatchItem>, request_id: &str) -> Reply {
-    let succeeded = results.iter().filter(|r| r.succeeded()).count();
-    let failed = results.len() - succeeded;
-    let status = match (succeeded, failed) {
-        (_, 0) => StatusCode::CREATED,
-        (0, _) => StatusCode::BAD_REQUEST,
-        _ => StatusCode::MULTI_STATUS,
-    };
-    Reply::data(
-        status,
-        BatchData {
-            succeeded,
-            failed,
-            results,
-        },
-        request_id,
-    )
-}
-
-/// The batch's 400 is batch-shaped, also when the batch itself was refused: each
-/// field error under `items[N]` fails item N.
-pub(crate) fn batch_rejection(p: Problem, request_id: &str) -> Reply {
-    let mut results: Vec<BatchItem> = Vec::new();
-    let fields = p.invalid_fields.unwrap_or_default();
-    for (field, message) in &fields {
-        let index = field
-            .strip_prefix("items[")
-            .and_then(|rest| rest.split(']').next())
-            .and_then(|n| n.parse::<usize>().ok());
-        if let Some(index) = index {
-            results.push(BatchItem::failed(
-                index,
-                CREATION_FAILED,
-                format!("{field}: {message}"),
-            ));
-        }
-    }
-    if results.is_empty() {
-        let detail = fields
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        results.push(BatchItem::failed(
-            0,
-            &p.code,
-            if detail.is_empty() { p.detail } else { detail },
-        ));
-    }
-    let failed = results.len();
-    Reply::data(
-        StatusCode::BAD_REQUEST,
-        BatchData {
-            succeeded: 0,
-            failed,
-            results,
-        },
-        request_id,
     )
 }
 

@@ -3,7 +3,8 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::qurls::{TokenRequest, mint, new_resource, revoked};
+use super::minting::{TokenRequest, mint, new_resource};
+use super::qurls::revoked;
 use super::{Answer, Call, by_seq, no_content};
 use crate::events::emit;
 use crate::problem::Problem;
@@ -113,30 +114,6 @@ fn existing(
 pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
     let req: CreateResourceRequest = call.body()?;
     let kind = req.kind.clone().unwrap_or_else(|| "url".to_owned());
-    match (kind == "tunnel", &req.slug, &req.target_url) {
-        (true, None, _) => {
-            return Err(Problem::field(
-                "validation_error",
-                "slug",
-                "is required for type tunnel",
-            ));
-        }
-        (false, Some(_), _) => {
-            return Err(Problem::field(
-                "validation_error",
-                "slug",
-                "is only accepted for type tunnel",
-            ));
-        }
-        (false, _, None) => {
-            return Err(Problem::field(
-                "validation_error",
-                "target_url",
-                "is required for this type",
-            ));
-        }
-        _ => {}
-    }
     if let Some(rid) = existing(store, call, &req, &kind)? {
         let r = store
             .resources

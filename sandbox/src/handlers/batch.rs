@@ -1,0 +1,136 @@
+//! `POST /v1/qurls/batch`: every answer, the 400 included, is batch-shaped.
+
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::qurls::{CreateQurlRequest, create_one, pair};
+use super::{Answer, Call, done};
+use crate::app::Outcome;
+use crate::problem::Problem;
+use crate::reply::Reply;
+use crate::rules;
+use crate::store::Store;
+use crate::views::{BatchData, BatchItem};
+
+#[derive(Deserialize)]
+struct BatchRequest {
+    items: Vec<CreateQurlRequest>,
+}
+
+/// The per-item code of every failure but a type conflict.
+const CREATION_FAILED: &str = "creation_failed";
+
+/// Validation is all-or-nothing (one invalid item rejects the batch, the others are
+/// reported as skipped); creation is per item. 201 all, 207 some, 400 none.
+pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
+    let req: BatchRequest = call.body()?;
+    let raw = call
+        .field("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let invalid: Vec<Option<String>> = raw
+        .iter()
+        .map(|item| {
+            let obj = item.as_object().cloned().unwrap_or_default();
+            let (_, fields) = rules::check_object("createQurl", &obj, "", call.now);
+            let messages: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            (!messages.is_empty()).then(|| messages.join("; "))
+        })
+        .collect();
+    if invalid.iter().any(Option::is_some) {
+        let results = invalid
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| match m {
+                Some(m) => BatchItem::failed(i, CREATION_FAILED, m),
+                None => BatchItem::failed(
+                    i,
+                    CREATION_FAILED,
+                    "skipped: another item in the batch failed validation".into(),
+                ),
+            })
+            .collect();
+        return Ok(Outcome::Rejected(batch_reply(results, call.request_id)));
+    }
+    let mut results = Vec::new();
+    for (i, item) in req.items.iter().enumerate() {
+        results.push(match create_one(store, call, item) {
+            Ok((rid, tid)) => match pair(store, &rid, &tid) {
+                Some((r, t)) => BatchItem::created(i, r, t),
+                None => BatchItem::failed(i, CREATION_FAILED, "A record vanished".into()),
+            },
+            // Per-item codes are the documented two.
+            Err(p) if p.code == "resource_type_conflict" => BatchItem::failed(i, &p.code, p.detail),
+            Err(p) => BatchItem::failed(i, CREATION_FAILED, p.detail),
+        });
+    }
+    let created = results.iter().filter(|r| r.succeeded()).count() as u64;
+    let reply = batch_reply(results, call.request_id);
+    if created == 0 {
+        return Ok(Outcome::Rejected(reply));
+    }
+    done(reply, created)
+}
+
+fn batch_reply(results: Vec<BatchItem>, request_id: &str) -> Reply {
+    let succeeded = results.iter().filter(|r| r.succeeded()).count();
+    let failed = results.len() - succeeded;
+    let status = match (succeeded, failed) {
+        (_, 0) => StatusCode::CREATED,
+        (0, _) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::MULTI_STATUS,
+    };
+    Reply::data(
+        status,
+        BatchData {
+            succeeded,
+            failed,
+            results,
+        },
+        request_id,
+    )
+}
+
+/// The batch's 400 is batch-shaped, also when the batch itself was refused: each
+/// field error under `items[N]` fails item N.
+pub(crate) fn batch_rejection(p: Problem, request_id: &str) -> Reply {
+    let mut results: Vec<BatchItem> = Vec::new();
+    let fields = p.invalid_fields.unwrap_or_default();
+    for (field, message) in &fields {
+        let index = field
+            .strip_prefix("items[")
+            .and_then(|rest| rest.split(']').next())
+            .and_then(|n| n.parse::<usize>().ok());
+        if let Some(index) = index {
+            results.push(BatchItem::failed(
+                index,
+                CREATION_FAILED,
+                format!("{field}: {message}"),
+            ));
+        }
+    }
+    if results.is_empty() {
+        let detail = fields
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        results.push(BatchItem::failed(
+            0,
+            &p.code,
+            if detail.is_empty() { p.detail } else { detail },
+        ));
+    }
+    let failed = results.len();
+    Reply::data(
+        StatusCode::BAD_REQUEST,
+        BatchData {
+            succeeded: 0,
+            failed,
+            results,
+        },
+        request_id,
+    )
+}
