@@ -75,3 +75,71 @@ fn single_header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h s
     }
     Ok(value)
 }
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::webhooks::sign;
+
+    const SECRET: &str = "whsec_property_0001";
+
+    fn headers(signature: &[u8], event: &[u8], delivery: &[u8]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            (SIGNATURE_HEADER, signature),
+            (EVENT_HEADER, event),
+            (DELIVERY_HEADER, delivery),
+        ] {
+            // Bytes a server would never hand over (CR, LF, NUL) are skipped.
+            if let Ok(value) = HeaderValue::from_bytes(value) {
+                headers.insert(name, value);
+            }
+        }
+        headers
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        /// Any body and header bytes: never a panic, and `Ok` only when the
+        /// signature is the MAC of that very body under the secret.
+        #[test]
+        fn never_panics_and_accepts_only_the_right_mac(
+            body in proptest::collection::vec(any::<u8>(), 0..200),
+            signature in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..80),
+                "[0-9a-fA-F]{64}".prop_map(String::into_bytes),
+            ],
+            event in proptest::collection::vec(any::<u8>(), 0..40),
+            delivery in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let got = construct_event(&body, &headers(&signature, &event, &delivery), &[SECRET]);
+            if got.is_ok() {
+                let sent = String::from_utf8_lossy(&signature).trim().to_ascii_lowercase();
+                prop_assert_eq!(sent, sign(&body, SECRET));
+            }
+        }
+
+        /// A correctly signed delivery always passes verification: whatever
+        /// is refused then is the payload, never the signature.
+        #[test]
+        fn a_correct_signature_always_verifies(
+            body in proptest::collection::vec(any::<u8>(), 0..200),
+            upper in any::<bool>(),
+        ) {
+            let mut signature = sign(&body, SECRET);
+            if upper {
+                signature = signature.to_ascii_uppercase();
+            }
+            let headers = headers(signature.as_bytes(), b"qurl.created", b"wd_0123456789abcdef");
+            let got = construct_event(&body, &headers, &["whsec_other", SECRET]);
+            prop_assert!(
+                matches!(got, Ok(_) | Err(Error::InvalidPayload { .. } | Error::EventTypeMismatch { .. })),
+                "{:?}", got
+            );
+        }
+    }
+}
