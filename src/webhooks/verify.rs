@@ -108,13 +108,26 @@ mod tests {
         /// signature is the MAC of that very body under the secret.
         #[test]
         fn never_panics_and_accepts_only_the_right_mac(
-            body in proptest::collection::vec(any::<u8>(), 0..200),
+            body in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..200),
+                // Valid payloads, so a verifier that let everything through
+                // would be caught, not just one that panics.
+                "[a-z0-9]{1,20}".prop_map(|id| {
+                    format!(r#"{{"id":"evt_{id}","type":"qurl.created"}}"#).into_bytes()
+                }),
+            ],
             signature in prop_oneof![
                 proptest::collection::vec(any::<u8>(), 0..80),
                 "[0-9a-fA-F]{64}".prop_map(String::into_bytes),
             ],
-            event in proptest::collection::vec(any::<u8>(), 0..40),
-            delivery in proptest::collection::vec(any::<u8>(), 0..40),
+            event in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..40),
+                Just(b"qurl.created".to_vec()),
+            ],
+            delivery in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..40),
+                Just(b"wd_0123456789abcdef".to_vec()),
+            ],
         ) {
             let got = construct_event(&body, &headers(&signature, &event, &delivery), &[SECRET]);
             if got.is_ok() {
