@@ -13,6 +13,7 @@ pub mod retry;
 mod secret;
 mod shim;
 mod transport;
+pub mod webhooks;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;

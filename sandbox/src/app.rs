@@ -20,6 +20,7 @@ pub(crate) struct Config {
     pub base_url: String,
     pub slow_delay: Duration,
     pub retry_after_secs: u64,
+    pub delivery: crate::outbox::DeliverySettings,
 }
 
 /// Everything guarded by the one lock: records, stored answers and counters.

@@ -12,7 +12,9 @@ use tokio::task::JoinHandle;
 
 use crate::app::{App, Config};
 use crate::counters::Counters;
+use crate::delivery::{DeliveryFault, DeliveryFaults, Policy};
 use crate::faults::{FaultKind, FaultPlan, ScriptedFault};
+use crate::outbox::DeliverySettings;
 use crate::{dispatch, server};
 
 /// Configuration for a [`Sandbox`]; every setter takes and returns `self`.
@@ -25,6 +27,9 @@ pub struct SandboxBuilder {
     idempotency_ttl: Duration,
     slow_delay: Duration,
     retry_after_secs: u64,
+    delivery_policy: Policy,
+    delivery_fault_rate: f64,
+    delivery_delay: Duration,
 }
 
 impl Default for SandboxBuilder {
@@ -37,6 +42,9 @@ impl Default for SandboxBuilder {
             idempotency_ttl: Duration::from_secs(24 * 3600),
             slow_delay: Duration::from_secs(3),
             retry_after_secs: 1,
+            delivery_policy: Policy::default(),
+            delivery_fault_rate: 0.0,
+            delivery_delay: Duration::from_millis(200),
         }
     }
 }
@@ -84,6 +92,26 @@ impl SandboxBuilder {
         self
     }
 
+    /// How webhook deliveries are retried (attempts, per-attempt timeout,
+    /// backoff). Default: 5 attempts of 5 s, waits of 200 ms doubling to 5 s.
+    pub fn delivery_policy(mut self, policy: Policy) -> Self {
+        self.delivery_policy = policy;
+        self
+    }
+
+    /// Probability (clamped to 0.0..=1.0) that a webhook delivery attempt is
+    /// duplicated, delayed or dropped; drawn from the same seed. Default 0.
+    pub fn delivery_fault_rate(mut self, rate: f64) -> Self {
+        self.delivery_fault_rate = rate;
+        self
+    }
+
+    /// How long [`DeliveryFault::Delay`] holds a delivery attempt. Default 200 ms.
+    pub fn delivery_delay(mut self, delay: Duration) -> Self {
+        self.delivery_delay = delay;
+        self
+    }
+
     /// Binds 127.0.0.1 and starts serving on the current Tokio runtime.
     ///
     /// Fails with `InvalidInput` if the fault rate is outside 0.0..=1.0.
@@ -105,6 +133,11 @@ impl SandboxBuilder {
             base_url: format!("http://{addr}"),
             slow_delay: self.slow_delay,
             retry_after_secs: self.retry_after_secs,
+            delivery: DeliverySettings {
+                policy: self.delivery_policy,
+                faults: DeliveryFaults::seeded(self.delivery_fault_rate, self.seed)
+                    .with_delay(self.delivery_delay),
+            },
         };
         let faults = FaultPlan::new(self.fault_rate, self.fault_kinds, self.seed);
         let app = Arc::new(App::new(config, faults, self.idempotency_ttl));
@@ -157,6 +190,12 @@ impl Sandbox {
     /// Queues a fault for the next matching requests (before any random fault).
     pub fn script(&self, fault: ScriptedFault) {
         self.app.faults.script(fault);
+    }
+
+    /// Injects `fault` into the next `times` webhook delivery attempts
+    /// (before any random delivery fault).
+    pub fn script_delivery(&self, fault: DeliveryFault, times: u32) {
+        self.app.config.delivery.faults.script(fault, times);
     }
 
     /// Changes the random fault rate; values outside 0.0..=1.0 are clamped (NaN means 0).

@@ -20,7 +20,7 @@ use crate::idempotency::{Begin, IdemKey, body_fingerprint};
 use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::spec::{Operation, Route, spec};
-use crate::{ids, rules, validate};
+use crate::{ids, outbox, rules, validate};
 
 /// Largest request body the sandbox reads.
 const MAX_BODY: usize = 1024 * 1024;
@@ -207,6 +207,8 @@ pub(crate) async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
         };
         handler(store, &call)
     });
+    // Webhook deliveries the call produced go out only now, lock released.
+    outbox::send_pending(&app);
     reply.into_response()
 }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::delivery::Outgoing;
 use crate::ids;
 use crate::store::{Delivery, Store, owner_id, rfc3339};
 use crate::views::{EventTypeInfo, WebhookPayload};
@@ -45,12 +46,10 @@ pub(crate) fn catalogue() -> Vec<EventTypeInfo> {
 }
 
 /// Produces event `event_type` for `owner`: one delivery per active webhook of the
-/// owner subscribed to it, recorded (status `pending`) and listed by
-/// `GET /v1/webhooks/{id}/deliveries`.
-///
-/// This is the hook for delivery: nothing leaves the process today. Signed POSTs to
-/// the webhook's URL belong here, after the record is made (the caller holds the
-/// store lock, so sending must be handed to a task rather than done inline).
+/// owner subscribed to it, recorded (status `pending`, listed by
+/// `GET /v1/webhooks/{id}/deliveries`) and queued in the store's outbox. The
+/// caller holds the store lock, so the signed POST is sent afterwards by
+/// `outbox::send_pending`, which writes each attempt back into the record.
 pub(crate) fn emit(
     store: &mut Store,
     owner: &str,
@@ -59,11 +58,11 @@ pub(crate) fn emit(
     now: DateTime<Utc>,
 ) {
     let data = serde_json::to_value(data).unwrap_or(Value::Null);
-    let subscribed: Vec<String> = Store::owned(&store.webhooks, owner)
+    let subscribed: Vec<(String, String, String)> = Store::owned(&store.webhooks, owner)
         .filter(|w| w.active && w.events.iter().any(|e| e == event_type))
-        .map(|w| w.id.clone())
+        .map(|w| (w.id.clone(), w.url.clone(), w.secret.clone()))
         .collect();
-    for webhook_id in subscribed {
+    for (webhook_id, url, secret) in subscribed {
         let payload = WebhookPayload {
             id: ids::event_id(),
             kind: event_type.to_owned(),
@@ -72,14 +71,24 @@ pub(crate) fn emit(
             api_version: API_VERSION,
             data: data.clone(),
         };
+        let delivery_id = ids::delivery_id();
+        store.outbox.push(Outgoing {
+            delivery_id: delivery_id.clone(),
+            webhook_id: webhook_id.clone(),
+            url,
+            secret,
+            event_type: event_type.to_owned(),
+            // Serialized once: these exact bytes are signed and sent.
+            body: serde_json::to_vec(&payload).unwrap_or_default(),
+        });
         let seq = store.next_seq();
         store.deliveries.push(Delivery {
-            id: ids::delivery_id(),
+            id: delivery_id,
             webhook_id,
             seq,
             event_type: event_type.to_owned(),
             created_at: now,
-            payload: serde_json::to_value(payload).unwrap_or(Value::Null),
+            progress: None,
         });
     }
 }

@@ -144,18 +144,15 @@ pub(crate) struct Webhook {
     pub updated_at: DateTime<Utc>,
 }
 
-/// An event recorded for one webhook. Nothing is sent yet, so it stays `pending`.
+/// An event recorded for one webhook, and how its delivery went.
 pub(crate) struct Delivery {
     pub id: String,
     pub webhook_id: String,
     pub seq: u64,
     pub event_type: String,
     pub created_at: DateTime<Utc>,
-    #[allow(
-        dead_code,
-        reason = "the body a delivery will send; read when delivery hooks into events::emit"
-    )]
-    pub payload: Value,
+    /// The deliverer's latest record; `None` until it starts (`pending`).
+    pub progress: Option<crate::delivery::Record>,
 }
 
 pub(crate) struct Invoice {
@@ -176,6 +173,9 @@ pub(crate) struct Store {
     pub domains: HashMap<String, Domain>,
     pub webhooks: HashMap<String, Webhook>,
     pub deliveries: Vec<Delivery>,
+    /// Deliveries produced by the call being committed, sent once the store
+    /// lock is released (`outbox::send_pending`).
+    pub outbox: Vec<crate::delivery::Outgoing>,
     pub invoices: Vec<Invoice>,
     /// Owner -> monthly spending cap in cents (0: none).
     pub spending_caps: HashMap<String, i64>,

@@ -456,26 +456,42 @@ impl WebhookData {
     }
 }
 
-/// `WebhookDeliveryData`: recorded, not sent, so `pending` with no response yet.
+/// `WebhookDeliveryData`: the record, and the deliverer's latest step
+/// (`pending` with no response until the first attempt).
 #[derive(Serialize)]
 pub(crate) struct DeliveryData {
     delivery_id: String,
     webhook_id: String,
     event_type: String,
     status: &'static str,
-    retry_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_code: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<String>,
+    duration_ms: u64,
+    retry_count: u32,
     created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completed_at: Option<String>,
 }
 
 impl DeliveryData {
     pub(crate) fn of(d: &Delivery) -> Self {
+        let progress = d.progress.as_ref();
         DeliveryData {
             delivery_id: d.id.clone(),
             webhook_id: d.webhook_id.clone(),
             event_type: d.event_type.clone(),
-            status: "pending",
-            retry_count: 0,
+            status: progress.map_or("pending", |p| p.status.as_str()),
+            response_code: progress.and_then(|p| p.response_code),
+            response_body: progress.and_then(|p| p.response_body.clone()),
+            error_message: progress.and_then(|p| p.error_message.clone()),
+            duration_ms: progress.map_or(0, |p| p.duration_ms),
+            retry_count: progress.map_or(0, |p| p.retry_count),
             created_at: rfc3339(d.created_at),
+            completed_at: progress.and_then(|p| p.completed_at).map(rfc3339),
         }
     }
 }
