@@ -282,6 +282,11 @@ async fn an_error_answer_shows_its_operation_headers_replay_and_problem() {
         Some(&b"t-1"[..])
     );
     assert!(!err.was_replayed());
+    let debug = format!("{err:?}");
+    assert!(
+        debug.contains("kind: NotFound") && debug.contains("code: \"not_found\""),
+        "{debug}"
+    );
     assert_eq!(
         err.to_string(),
         "get_qurls_id: 404 Not Found (not_found): d [request req_e]"
