@@ -11,6 +11,15 @@ use support::*;
 const CREATED_RESOURCE: &str =
     r#"{"data":{"resource_id":"r_abcdefghijk"},"meta":{"request_id":"req_r"}}"#;
 
+/// A mock API whose `POST /v1/resources` answers `replies` in turn, and a
+/// client for it with fast retries.
+async fn resources_answering(replies: Vec<Reply>) -> (MockServer, Recorder, qurl::Client) {
+    let server = MockServer::start_async().await;
+    let rec = script(&server, POST, "/v1/resources", replies);
+    let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
+    (server, rec, client)
+}
+
 fn create_resource(client: &qurl::Client) -> qurl::builder::PostResources<'_> {
     client
         .post_resources()
@@ -19,17 +28,11 @@ fn create_resource(client: &qurl::Client) -> qurl::builder::PostResources<'_> {
 
 #[tokio::test]
 async fn an_undeclared_create_answered_503_is_not_replayed_and_the_503_is_returned() {
-    let server = MockServer::start_async().await;
-    let rec = script(
-        &server,
-        POST,
-        "/v1/resources",
-        vec![
-            reply(503, problem(503, "unavailable")),
-            reply(201, CREATED_RESOURCE),
-        ],
-    );
-    let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
+    let (_server, rec, client) = resources_answering(vec![
+        reply(503, problem(503, "unavailable")),
+        reply(201, CREATED_RESOURCE),
+    ])
+    .await;
     let err = create_resource(&client).send().await.unwrap_err();
     assert_eq!(
         rec.count(),
@@ -65,17 +68,11 @@ async fn an_undeclared_create_dropped_after_the_request_was_read_is_not_replayed
 
 #[tokio::test]
 async fn an_undeclared_create_answered_429_is_retried_with_the_same_key() {
-    let server = MockServer::start_async().await;
-    let rec = script(
-        &server,
-        POST,
-        "/v1/resources",
-        vec![
-            reply(429, problem(429, "rate_limited")),
-            reply(201, CREATED_RESOURCE),
-        ],
-    );
-    let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
+    let (_server, rec, client) = resources_answering(vec![
+        reply(429, problem(429, "rate_limited")),
+        reply(201, CREATED_RESOURCE),
+    ])
+    .await;
     create_resource(&client)
         .send()
         .await
@@ -87,17 +84,11 @@ async fn an_undeclared_create_answered_429_is_retried_with_the_same_key() {
 
 #[tokio::test]
 async fn assume_idempotent_replays_an_undeclared_operation_with_the_same_key() {
-    let server = MockServer::start_async().await;
-    let rec = script(
-        &server,
-        POST,
-        "/v1/resources",
-        vec![
-            reply(503, problem(503, "unavailable")),
-            reply(201, CREATED_RESOURCE),
-        ],
-    );
-    let client = client(&server.base_url(), fast_policy(&Sleeps::default()));
+    let (_server, rec, client) = resources_answering(vec![
+        reply(503, problem(503, "unavailable")),
+        reply(201, CREATED_RESOURCE),
+    ])
+    .await;
     let per_call =
         client.with_retry_policy(fast_policy(&Sleeps::default()).assume_idempotent(true));
     create_resource(&per_call).send().await.expect("replayed");
@@ -182,10 +173,8 @@ async fn definite_answers_are_not_unknown_outcomes() {
         .unwrap_err();
     assert!(!err.outcome_unknown());
     // A refused connection never reached the server either.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
-    let err = client(&format!("http://{addr}"), qurl::RetryPolicy::none())
+    let refused = refused_base_url();
+    let err = client(&refused, qurl::RetryPolicy::none())
         .post_qurls()
         .body_map(|b| b.target_url("https://example.com"))
         .send()

@@ -167,14 +167,8 @@ async fn errors_of_every_operation_are_one_type_with_a_kind() {
 #[tokio::test]
 async fn transport_timeout_and_refused_key_have_their_kinds() {
     // Nothing listens on this port: a transport failure.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
-    let err = no_retry(&format!("http://{addr}"))
-        .get_quota()
-        .send()
-        .await
-        .unwrap_err();
+    let refused = refused_base_url();
+    let err = no_retry(&refused).get_quota().send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
     assert!(
         !err.outcome_unknown(),

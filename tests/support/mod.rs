@@ -317,3 +317,11 @@ pub fn snapshot_settings() -> insta::Settings {
     s.set_prepend_module_to_snapshot(false);
     s
 }
+
+/// A base URL on 127.0.0.1 where nothing listens: connecting is refused.
+pub fn refused_base_url() -> String {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    format!("http://{addr}")
+}
