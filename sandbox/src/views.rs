@@ -438,10 +438,42 @@ pub(crate) struct WebhookData {
     created_at: String,
     updated_at: String,
     failure_count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_delivery_success: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_delivery_time: Option<i64>,
 }
 
 impl WebhookData {
-    pub(crate) fn of(w: &Webhook) -> Self {
+    /// The webhook with what its deliveries say: failures in a row since the
+    /// last success (the API's "consecutive delivery failures"), whether the
+    /// latest finished delivery succeeded, and the Unix time of the latest
+    /// attempt.
+    pub(crate) fn of(w: &Webhook, deliveries: &[Delivery]) -> Self {
+        use crate::delivery::Status;
+        // In the order they were produced; `pending` ones are not attempted yet.
+        let attempted: Vec<&crate::delivery::Record> = deliveries
+            .iter()
+            .filter(|d| d.webhook_id == w.id)
+            .filter_map(|d| d.progress.as_ref())
+            .filter(|r| r.status != Status::Pending)
+            .collect();
+        let finished = attempted.iter().filter(|r| {
+            matches!(
+                r.status,
+                Status::Success | Status::Failed | Status::Abandoned
+            )
+        });
+        let failure_count = finished
+            .clone()
+            .rev()
+            .take_while(|r| r.status != Status::Success)
+            .count() as i64;
+        let last_delivery_success = finished.last().map(|r| r.status == Status::Success);
+        let last_delivery_time = attempted
+            .iter()
+            .map(|r| r.completed_at.unwrap_or(r.created_at).timestamp())
+            .max();
         WebhookData {
             webhook_id: w.id.clone(),
             owner_id: owner_id(&w.owner),
@@ -451,7 +483,9 @@ impl WebhookData {
             description: w.description.clone(),
             created_at: rfc3339(w.created_at),
             updated_at: rfc3339(w.updated_at),
-            failure_count: 0,
+            failure_count,
+            last_delivery_success,
+            last_delivery_time,
         }
     }
 }

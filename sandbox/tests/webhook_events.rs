@@ -78,6 +78,9 @@ async fn a_created_qurl_is_delivered_signed_and_listed_as_a_success() {
     );
     assert_eq!(row["event_type"], "qurl.created");
     assert!(row["completed_at"].is_string());
+    let (_, _, shown) = parts(api.get(&format!("/v1/webhooks/{hook}")).await).await;
+    assert_eq!(shown["data"]["failure_count"], 0, "{shown}");
+    assert_eq!(shown["data"]["last_delivery_success"], true);
 
     let seen = receiver.seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
@@ -116,6 +119,15 @@ async fn a_failing_receiver_is_retried_with_the_same_delivery_then_abandoned() {
     let rows = settled_deliveries(&api, &hook).await;
     let row = &rows[0];
     assert_eq!(row["status"], "abandoned");
+    // The webhook itself shows the failure.
+    let (_, _, shown) = parts(api.get(&format!("/v1/webhooks/{hook}")).await).await;
+    assert_eq!(shown["data"]["failure_count"], 1, "{shown}");
+    assert_eq!(shown["data"]["last_delivery_success"], false);
+    assert!(
+        shown["data"]["last_delivery_time"]
+            .as_i64()
+            .is_some_and(|t| t > 1_700_000_000)
+    );
     assert_eq!(
         (row["retry_count"].as_u64(), row["response_code"].as_u64()),
         (Some(2), Some(503))

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::{Answer, Call, by_seq, find, find_mut, no_content};
 use crate::events;
 use crate::ids;
-use crate::store::{Store, Webhook, unique};
+use crate::store::{Delivery, Store, Webhook, unique};
 use crate::views::{DeliveryData, Secret, WebhookData, WithSecret};
 
 #[derive(Default, Deserialize)]
@@ -18,9 +18,9 @@ struct WebhookRequest {
     status: Option<String>,
 }
 
-fn with_secret(w: &Webhook) -> WithSecret<WebhookData> {
+fn with_secret(w: &Webhook, deliveries: &[Delivery]) -> WithSecret<WebhookData> {
     WithSecret {
-        view: WebhookData::of(w),
+        view: WebhookData::of(w, deliveries),
         secret: Secret::Webhook(w.secret.clone()),
     }
 }
@@ -50,17 +50,19 @@ pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
         created_at: call.now,
         updated_at: call.now,
     };
-    let data = with_secret(&webhook);
+    let data = with_secret(&webhook, &store.deliveries);
     store.webhooks.insert(id.clone(), webhook);
     call.created(data, &call.url(&format!("/v1/webhooks/{id}")), 1)
 }
 
 pub(crate) fn list(store: &mut Store, call: &Call<'_>) -> Answer {
-    call.list_owned(&store.webhooks, WebhookData::of)
+    call.list_owned(&store.webhooks, |w| WebhookData::of(w, &store.deliveries))
 }
 
 pub(crate) fn get(store: &mut Store, call: &Call<'_>) -> Answer {
-    call.show_owned(&store.webhooks, "id", WebhookData::of)
+    call.show_owned(&store.webhooks, "id", |w| {
+        WebhookData::of(w, &store.deliveries)
+    })
 }
 
 pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
@@ -79,7 +81,7 @@ pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
         w.active = status == "active";
     }
     w.updated_at = call.now;
-    call.ok(WebhookData::of(w))
+    call.ok(WebhookData::of(w, &store.deliveries))
 }
 
 pub(crate) fn delete(store: &mut Store, call: &Call<'_>) -> Answer {
@@ -95,7 +97,7 @@ pub(crate) fn rotate_secret(store: &mut Store, call: &Call<'_>) -> Answer {
     let w = find_mut(&mut store.webhooks, call.owner, call.path("id"))?;
     w.secret = ids::webhook_secret();
     w.updated_at = call.now;
-    call.ok(with_secret(w))
+    call.ok(with_secret(w, &store.deliveries))
 }
 
 pub(crate) fn deliveries(store: &mut Store, call: &Call<'_>) -> Answer {
