@@ -469,7 +469,10 @@ impl WebhookData {
             .rev()
             .take_while(|r| r.status != Status::Success)
             .count() as i64;
-        let last_delivery_success = finished.last().map(|r| r.status == Status::Success);
+        let last_delivery_success = finished
+            .clone()
+            .next_back()
+            .map(|r| r.status == Status::Success);
         let last_delivery_time = attempted
             .iter()
             .map(|r| r.completed_at.unwrap_or(r.created_at).timestamp())
