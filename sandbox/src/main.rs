@@ -23,6 +23,9 @@ Options:
   --slow-delay-ms <MS>          how long the delay fault waits (default 3000)
   --retry-after <SECS>          Retry-After on injected 429/503 (default 1)
   --idempotency-ttl <SECS>      how long idempotent answers are kept (default 86400)
+  --delivery-fault-rate <RATE>  probability 0.0-1.0 that a webhook delivery attempt is
+                                duplicated, delayed or dropped (default 0)
+  --delivery-delay-ms <MS>      how long the delivery delay fault waits (default 200)
   -h, --help                    print this help
 
 Admin endpoints (no auth): GET /_sandbox/counters, POST /_sandbox/faults,
@@ -68,6 +71,18 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<SandboxBuilder
                 b.slow_delay(Duration::from_millis(value("--slow-delay-ms", next())?))
             }
             "--retry-after" => b.retry_after_secs(value("--retry-after", next())?),
+            "--delivery-fault-rate" => {
+                let rate: f64 = value("--delivery-fault-rate", next())?;
+                if !(0.0..=1.0).contains(&rate) {
+                    return Err(format!(
+                        "--delivery-fault-rate must be between 0 and 1, got {rate}"
+                    ));
+                }
+                b.delivery_fault_rate(rate)
+            }
+            "--delivery-delay-ms" => {
+                b.delivery_delay(Duration::from_millis(value("--delivery-delay-ms", next())?))
+            }
             "--idempotency-ttl" => {
                 b.idempotency_ttl(Duration::from_secs(value("--idempotency-ttl", next())?))
             }
@@ -127,6 +142,11 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
+        assert!(
+            parse(args("--delivery-fault-rate 0.5 --delivery-delay-ms=50"))
+                .unwrap()
+                .is_some()
+        );
         assert!(parse(args("--help")).unwrap().is_none());
     }
 
@@ -135,6 +155,8 @@ mod tests {
         assert!(parse(args("--port")).is_err());
         assert!(parse(args("--port abc")).is_err());
         assert!(parse(args("--fault-rate 2")).is_err());
+        assert!(parse(args("--delivery-fault-rate -0.1")).is_err());
+        assert!(parse(args("--delivery-delay-ms soon")).is_err());
         assert!(parse(args("--fault-kinds nope")).is_err());
         assert!(parse(args("--bogus")).is_err());
     }
