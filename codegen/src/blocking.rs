@@ -83,28 +83,7 @@ fn response_type(imp: &ItemImpl) -> Option<String> {
 fn body_type(imp: &ItemImpl) -> Option<String> {
     imp.items.iter().find_map(|i| match i {
         ImplItem::Fn(f) if f.sig.ident == "body" => {
-            let wc = f.sig.generics.where_clause.as_ref()?;
-            wc.predicates.iter().find_map(|p| {
-                let syn::WherePredicate::Type(t) = p else {
-                    return None;
-                };
-                t.bounds.iter().find_map(|b| {
-                    let syn::TypeParamBound::Trait(tb) = b else {
-                        return None;
-                    };
-                    let seg = tb.path.segments.last()?;
-                    if seg.ident != "TryInto" {
-                        return None;
-                    }
-                    let syn::PathArguments::AngleBracketed(a) = &seg.arguments else {
-                        return None;
-                    };
-                    a.args.iter().find_map(|g| match g {
-                        syn::GenericArgument::Type(ty) => crate::rewrite::last_ident(ty),
-                        _ => None,
-                    })
-                })
-            })
+            crate::rewrite::last_ident(&crate::rewrite::setter_target(f)?)
         }
         _ => None,
     })

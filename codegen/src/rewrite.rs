@@ -130,8 +130,8 @@ fn add_from_str_for_string_newtypes(types: &mut ItemMod) {
 
 // ---- body builders -------------------------------------------------------
 
-/// The target type of a setter: `T` in `where T: TryInto<T>`.
-fn setter_target(f: &ImplItemFn) -> Option<Type> {
+/// The target type of a setter: `X` in `where T: TryInto<X>`.
+pub fn setter_target(f: &ImplItemFn) -> Option<Type> {
     let wc = f.sig.generics.where_clause.as_ref()?;
     wc.predicates.iter().find_map(|p| match p {
         WherePredicate::Type(t) => t.bounds.iter().find_map(|b| match b {

@@ -458,21 +458,21 @@ impl WebhookData {
             .filter_map(|d| d.progress.as_ref())
             .filter(|r| r.status != Status::Pending)
             .collect();
-        let finished = attempted.iter().filter(|r| {
-            matches!(
-                r.status,
-                Status::Success | Status::Failed | Status::Abandoned
-            )
-        });
+        let finished: Vec<_> = attempted
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    Status::Success | Status::Failed | Status::Abandoned
+                )
+            })
+            .collect();
         let failure_count = finished
-            .clone()
+            .iter()
             .rev()
             .take_while(|r| r.status != Status::Success)
             .count() as i64;
-        let last_delivery_success = finished
-            .clone()
-            .next_back()
-            .map(|r| r.status == Status::Success);
+        let last_delivery_success = finished.last().map(|r| r.status == Status::Success);
         let last_delivery_time = attempted
             .iter()
             .map(|r| r.completed_at.unwrap_or(r.created_at).timestamp())
