@@ -1,5 +1,5 @@
 //! Error bodies: whatever a server or a proxy sends with a 4xx/5xx becomes
-//! the documented problem envelope, and [`ProblemDetails::problem`] reads it.
+//! the documented problem envelope, and [`crate::Error::problem`] reads it.
 //!
 //! Real error bodies are not always the documented shape: legacy
 //! `{"error": {"code", "message"}}`, problem fields at the top level, an empty

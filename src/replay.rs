@@ -1,6 +1,6 @@
 //! Telling a replayed answer from a fresh one.
 
-use progenitor_client::{Error, ResponseValue};
+use progenitor_client::ResponseValue;
 use reqwest::header::HeaderMap;
 
 /// `was_replayed()`: the server answered from its idempotency store, so this
@@ -34,15 +34,5 @@ pub(crate) fn headers_say_replayed(headers: &HeaderMap) -> bool {
 impl<T> WasReplayed for ResponseValue<T> {
     fn was_replayed(&self) -> bool {
         headers_say_replayed(self.headers())
-    }
-}
-
-impl<E> WasReplayed for Error<E> {
-    fn was_replayed(&self) -> bool {
-        match self {
-            Error::ErrorResponse(r) => headers_say_replayed(r.headers()),
-            Error::UnexpectedResponse(r) => headers_say_replayed(r.headers()),
-            _ => false,
-        }
     }
 }
