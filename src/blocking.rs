@@ -21,9 +21,13 @@
 
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::{Stream, StreamExt};
+
+use crate::pages::ListPage;
 use crate::{BuildError, Error, RetryPolicy};
 
 /// The runtime blocking calls run on. Shut down without waiting on drop,
@@ -182,6 +186,86 @@ impl ClientBuilder {
             client,
             runtime: Arc::new(Runtime::new()?),
         })
+    }
+}
+
+/// A list walked page by page from blocking code: what a list builder's
+/// `by_page()` returns. Each `next()` requests one page (with retries) on
+/// the client's runtime; after an error it ends
+/// ([`Error::page_cursor`] says where to resume).
+#[must_use = "an iterator does nothing until it is iterated"]
+pub struct PageIter<'a, P> {
+    runtime: &'a Runtime,
+    pages: Pin<Box<dyn Stream<Item = Result<P, Error>> + Send + 'a>>,
+}
+
+impl<'a, P> PageIter<'a, P> {
+    pub(crate) fn new(
+        runtime: &'a Runtime,
+        pages: impl Stream<Item = Result<P, Error>> + Send + 'a,
+    ) -> Self {
+        Self {
+            runtime,
+            pages: Box::pin(pages),
+        }
+    }
+}
+
+impl<P: Send> Iterator for PageIter<'_, P> {
+    type Item = Result<P, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let pages = &mut self.pages;
+        self.runtime
+            .run(async move { Ok(pages.next().await) })
+            .unwrap_or_else(|e| Some(Err(e)))
+    }
+}
+
+impl<P> fmt::Debug for PageIter<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PageIter")
+    }
+}
+
+/// Every item of a list from blocking code, one page held at a time: what
+/// a list builder's `by_item()` returns.
+#[must_use = "an iterator does nothing until it is iterated"]
+pub struct ItemIter<'a, P: ListPage> {
+    pages: PageIter<'a, P>,
+    items: std::vec::IntoIter<P::Item>,
+}
+
+impl<'a, P: ListPage> ItemIter<'a, P> {
+    pub(crate) fn new(pages: PageIter<'a, P>) -> Self {
+        Self {
+            pages,
+            items: Vec::new().into_iter(),
+        }
+    }
+}
+
+impl<P: ListPage> Iterator for ItemIter<'_, P> {
+    type Item = Result<P::Item, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.items.next() {
+                return Some(Ok(item));
+            }
+            match self.pages.next()? {
+                Ok(page) => self.items = page.into_items().into_iter(),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+impl<P: ListPage> fmt::Debug for ItemIter<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ItemIter")
+            .field("items_left_in_page", &self.items.len())
+            .finish()
     }
 }
 

@@ -53,8 +53,13 @@ pub enum ErrorKind {
     RateLimited,
     /// 5xx: the server failed; retries were spent where that was safe.
     Server,
-    /// An answer that does not decode, or a status the operation does not document.
+    /// An answer that does not decode, a status the operation does not
+    /// document, a success without its payload, or a list whose cursors
+    /// would loop.
     UnexpectedResponse,
+    /// A lookup that must find one thing found several
+    /// ([`Error::match_count`] says how many).
+    Ambiguous,
 }
 
 /// The error of every qURL call.
@@ -74,6 +79,8 @@ struct Inner {
     batch: Option<types::BatchCreateResponse>,
     key: Option<String>,
     replay: Replay,
+    page_cursor: Option<String>,
+    match_count: Option<usize>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -90,6 +97,8 @@ impl Error {
                 batch: None,
                 key: None,
                 replay: Replay::Safe,
+                page_cursor: None,
+                match_count: None,
                 source: None,
             }),
         }
@@ -201,6 +210,38 @@ impl Error {
         self.inner.source.as_deref()?.downcast_ref::<KeyError>()
     }
 
+    /// In a walk over a list (`by_page()`, `by_item()`): the cursor of the
+    /// page that failed, `None` for the first page of a walk that started
+    /// without one. Set it on the same builder to resume exactly there.
+    ///
+    /// ```
+    /// # use futures::TryStreamExt;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), qurl::Error> {
+    /// # let sandbox = qurl_sandbox::Sandbox::builder().start().await.unwrap();
+    /// # let client = qurl::Client::builder().api_key("lv_live_docs_0001").base_url(sandbox.base_url()).build().unwrap();
+    /// let walk = client.get_qurls().limit(50).by_item().try_collect::<Vec<_>>().await;
+    /// let all = match walk {
+    ///     Ok(all) => all,
+    ///     // Pick up where it stopped (the items already read are kept by you).
+    ///     Err(e) => match e.page_cursor() {
+    ///         Some(cursor) => client.get_qurls().limit(50).cursor(cursor).by_item().try_collect().await?,
+    ///         None => return Err(e),
+    ///     },
+    /// };
+    /// # let _ = all;
+    /// # Ok(()) }
+    /// ```
+    pub fn page_cursor(&self) -> Option<&str> {
+        self.inner.page_cursor.as_deref()
+    }
+
+    /// How many matched, when a lookup that must find exactly one
+    /// ([`crate::Client::connector_resource`]) found several
+    /// ([`ErrorKind::Ambiguous`]).
+    pub fn match_count(&self) -> Option<usize> {
+        self.inner.match_count
+    }
+
     /// The generated method the error came from (e.g. `post_qurls`).
     pub fn operation(&self) -> &'static str {
         self.inner.operation
@@ -214,6 +255,45 @@ impl Error {
         let mut e = Self::new(ErrorKind::InvalidRequest, operation, message);
         e.inner.source = source;
         e
+    }
+
+    /// A successful answer the client cannot use as documented.
+    pub(crate) fn unexpected(operation: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::UnexpectedResponse, operation, message)
+    }
+
+    /// Not found by a lookup the client made itself (no single answer says 404).
+    pub(crate) fn not_found(operation: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, operation, message)
+    }
+
+    /// Several matches where one was required.
+    pub(crate) fn ambiguous(
+        operation: &'static str,
+        count: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut e = Self::new(ErrorKind::Ambiguous, operation, message);
+        e.inner.match_count = Some(count);
+        e
+    }
+
+    /// The answer's status and headers, for an error about a success answer.
+    pub(crate) fn with_answer(mut self, status: StatusCode, headers: HeaderMap) -> Self {
+        self.inner.status = Some(status);
+        self.inner.headers = Some(headers);
+        self
+    }
+
+    /// The key a successful but unusable answer was made under.
+    pub(crate) fn with_resume_key(mut self, key: Option<String>) -> Self {
+        self.inner.key = key;
+        self
+    }
+
+    pub(crate) fn with_page_cursor(mut self, cursor: Option<String>) -> Self {
+        self.inner.page_cursor = cursor;
+        self
     }
 
     pub(crate) fn with_call(mut self, key: Option<String>, replay: Replay) -> Self {
@@ -348,6 +428,15 @@ impl fmt::Display for Error {
                 "; the outcome is unknown: resend the same request with Idempotency-Key {key}"
             )?;
         }
+        if i.kind == ErrorKind::UnexpectedResponse
+            && i.status.is_some_and(|s| s.is_success())
+            && let Some(key) = &i.key
+        {
+            write!(
+                f,
+                "; the call succeeded under Idempotency-Key {key}: resend it with that key to read its answer again"
+            )?;
+        }
         let cached = i.replay == Replay::Keyed
             && i.status.is_some_and(|s| s.is_client_error())
             && !matches!(i.kind, ErrorKind::RateLimited | ErrorKind::Conflict);
@@ -371,6 +460,7 @@ impl fmt::Debug for Error {
             .field("problem", &i.problem)
             .field("message", &i.message)
             .field("idempotency_key", &i.key)
+            .field("page_cursor", &i.page_cursor)
             .field("outcome_unknown", &self.outcome_unknown())
             .finish_non_exhaustive()
     }

@@ -3,15 +3,18 @@
 
 mod body;
 mod client_builder;
+mod data;
 mod error;
 mod generated;
 mod idempotency;
 pub mod manifest;
+pub mod pages;
 mod problem;
 mod replay;
 pub mod retry;
 mod secret;
 mod shim;
+pub mod tasks;
 mod transport;
 pub mod webhooks;
 
@@ -23,6 +26,7 @@ pub use client_builder::{
     BuildError, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_BYTES, DEFAULT_RETRY_BUDGET,
     DEFAULT_TIMEOUT,
 };
+pub use data::{Envelope, IntoData};
 pub use error::{Error, ErrorKind};
 pub use generated::{Client, ResponseValue, builder, types};
 pub use idempotency::{IdempotencyKey, KeyError};
@@ -43,6 +47,7 @@ pub use retry::RetryPolicy;
 /// ```
 pub mod prelude {
     pub use crate::WasReplayed;
+    pub use crate::data::IntoData;
     pub use crate::generated::ClientInfo;
     pub use crate::{Client, Error, ErrorKind, IdempotencyKey, RetryPolicy};
 }

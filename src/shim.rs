@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
 use reqwest::{Request, Response};
 use tokio::time::Instant;
@@ -139,15 +139,34 @@ impl Call {
         })
     }
 
-    /// After the last attempt: the one error type, carrying the key.
+    /// After the last attempt: the one error type, carrying the key; an
+    /// answer carries the key too (`Idempotency-Key`, unless the server
+    /// echoed it), so `into_data()` can name it if the payload is missing.
     pub(crate) fn end<T>(
         self,
-        result: Result<T, progenitor_client::Error<crate::types::ApiErrorBody>>,
-    ) -> Result<T, Error> {
-        result.map_err(|e| {
-            Error::from_generated(e, self.operation).with_call(self.key, self.operation.replay)
-        })
+        result: Result<ResponseValue<T>, progenitor_client::Error<crate::types::ApiErrorBody>>,
+    ) -> Result<ResponseValue<T>, Error> {
+        match (result, self.key) {
+            (Ok(answer), None) => Ok(answer),
+            (Ok(answer), Some(key)) => Ok(with_key_header(answer, &key)),
+            (Err(e), key) => {
+                Err(Error::from_generated(e, self.operation).with_call(key, self.operation.replay))
+            }
+        }
     }
+}
+
+fn with_key_header<T>(answer: ResponseValue<T>, key: &str) -> ResponseValue<T> {
+    if answer.headers().contains_key(IDEMPOTENCY_KEY_HEADER) {
+        return answer;
+    }
+    let Ok(value) = HeaderValue::from_str(key) else {
+        return answer;
+    };
+    let status = answer.status();
+    let mut headers = answer.headers().clone();
+    headers.insert(IDEMPOTENCY_KEY_HEADER, value);
+    ResponseValue::new(answer.into_inner(), status, headers)
 }
 
 impl ClientHooks<ClientState> for Client {

@@ -89,6 +89,41 @@ fn body_type(imp: &ItemImpl) -> Option<String> {
     })
 }
 
+/// The blocking form of a list builder's `by_page()` / `by_item()`: an
+/// iterator that runs one page request at a time on the client's runtime.
+fn list_iterator(
+    ident: &syn::Ident,
+    builder: &syn::Ident,
+    docs: &[&syn::Attribute],
+    generated: &syn::Path,
+) -> proc_macro2::TokenStream {
+    let page = quote!(<#generated::builder::#builder<'a> as crate::pages::ListCall<'a>>::Page);
+    let (iter, make) = if ident == "by_page" {
+        (
+            quote!(crate::blocking::PageIter<'a, #page>),
+            quote!(crate::blocking::PageIter::new(
+                self.runtime,
+                self.inner.by_page()
+            )),
+        )
+    } else {
+        (
+            quote!(crate::blocking::ItemIter<'a, #page>),
+            quote!(crate::blocking::ItemIter::new(
+                crate::blocking::PageIter::new(self.runtime, self.inner.by_page())
+            )),
+        )
+    };
+    quote! {
+        #(#docs)*
+        ///
+        /// Blocking: an iterator; each page is fetched when the iteration reaches it.
+        pub fn #ident(self) -> #iter {
+            #make
+        }
+    }
+}
+
 /// Fill in body, response and error type names from the generated builders.
 pub fn fill_type_names(file: &syn::File, ops: &mut [Operation]) {
     let methods = client_methods(file);
@@ -186,6 +221,10 @@ pub fn facade(file: &syn::File, ops: &[Operation]) -> Result<String, String> {
                         self.runtime.run(self.inner.send())
                     }
                 });
+                continue;
+            }
+            if ident == "by_page" || ident == "by_item" {
+                fns.push(list_iterator(ident, name, &docs, &generated));
                 continue;
             }
             if f.sig.asyncness.is_some() || !matches!(f.vis, syn::Visibility::Public(_)) {

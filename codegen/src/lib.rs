@@ -11,6 +11,7 @@ mod generate;
 pub mod manifest;
 mod names;
 pub mod normalise;
+mod pages;
 mod rewrite;
 
 pub use error::CodegenError;

@@ -19,21 +19,59 @@ use syn::{
     ReturnType, Type, WherePredicate, parse_quote,
 };
 
-/// Apply every edit. `doc` is the normalised document (for number ranges).
+/// Apply every edit. `doc` is the normalised document (number ranges, lists).
 pub fn rewrite(file: &mut syn::File, doc: &Value) -> Result<(), String> {
+    let structs = file
+        .items
+        .iter()
+        .find_map(|i| match i {
+            Item::Mod(m) if m.ident == "types" => Some(crate::pages::structs(m)),
+            _ => None,
+        })
+        .ok_or("progenitor's output has no `types` module")?;
+    let paginated = crate::pages::paginated_methods(doc);
+    let mut found = Answers::default();
     for item in &mut file.items {
-        match item {
-            Item::Mod(m) if m.ident == "types" => {
-                add_from_str_for_string_newtypes(m);
-                let builder = submodule(m, "builder")
-                    .ok_or("progenitor's `types` module has no `builder` module")?;
-                rewrite_type_builders(builder, doc)?;
+        if let Item::Mod(m) = item
+            && m.ident == "builder"
+        {
+            found = rewrite_operation_builders(m, &paginated)?;
+        }
+    }
+    let mut impls: Vec<Item> = Vec::new();
+    for page in &found.pages {
+        let tokens = crate::pages::list_page_impl(&structs, page)
+            .map_err(|e| format!("cannot walk the list `{page}`: {e}"))?;
+        impls.push(parse_quote!(#tokens));
+    }
+    for name in &found.success_types {
+        if let Some(tokens) = crate::pages::envelope_impl(&structs, name) {
+            impls.push(parse_quote!(#tokens));
+        }
+    }
+    for item in &mut file.items {
+        if let Item::Mod(m) = item
+            && m.ident == "types"
+        {
+            add_from_str_for_string_newtypes(m);
+            let builder = submodule(m, "builder")
+                .ok_or("progenitor's `types` module has no `builder` module")?;
+            rewrite_type_builders(builder, doc)?;
+            if let Some((_, items)) = m.content.as_mut() {
+                items.append(&mut impls);
             }
-            Item::Mod(m) if m.ident == "builder" => rewrite_operation_builders(m)?,
-            _ => {}
         }
     }
     Ok(())
+}
+
+/// Success types seen on the operation builders.
+#[derive(Default)]
+struct Answers {
+    /// Every `T` of `ResponseValue<types::T>`.
+    success_types: std::collections::BTreeSet<String>,
+    /// The page types of paginated operations.
+    pages: std::collections::BTreeSet<String>,
 }
 
 fn submodule<'a>(m: &'a mut ItemMod, name: &str) -> Option<&'a mut ItemMod> {
@@ -358,18 +396,46 @@ fn plain_value_setter(
 
 // ---- operation builders --------------------------------------------------
 
-fn rewrite_operation_builders(m: &mut ItemMod) -> Result<(), String> {
+fn rewrite_operation_builders(
+    m: &mut ItemMod,
+    paginated: &std::collections::BTreeSet<String>,
+) -> Result<Answers, String> {
     let Some((_, items)) = m.content.as_mut() else {
         return Err("progenitor's `builder` module is empty".into());
     };
+    let mut found = Answers::default();
+    let mut list_calls: Vec<Item> = Vec::new();
     for item in items.iter_mut() {
         match item {
             Item::Struct(s) => must_use(&mut s.attrs),
-            Item::Impl(imp) if imp.trait_.is_none() => wrap_send(imp)?,
+            Item::Impl(imp) if imp.trait_.is_none() => {
+                let Some((op, success)) = wrap_send(imp)? else {
+                    continue;
+                };
+                let Some(page) = generic_arg(&success, "ResponseValue") else {
+                    continue;
+                };
+                let name = last_ident(page).unwrap_or_default();
+                if paginated.contains(&op) {
+                    let builder = match &*imp.self_ty {
+                        Type::Path(p) => p.path.segments.last().map(|s| s.ident.clone()),
+                        _ => None,
+                    }
+                    .ok_or_else(|| format!("the builder of `{op}` has no name"))?;
+                    let methods = crate::pages::builder_methods(&op, page);
+                    let methods: ItemImpl = parse_quote!(impl X { #methods });
+                    imp.items.extend(methods.items);
+                    let call = crate::pages::list_call_impl(&builder, page);
+                    list_calls.push(parse_quote!(#call));
+                    found.pages.insert(name.clone());
+                }
+                found.success_types.insert(name);
+            }
             _ => {}
         }
     }
-    Ok(())
+    items.append(&mut list_calls);
+    Ok(found)
 }
 
 /// `ResponseValue<T>` out of `Result<ResponseValue<T>, Error<E>>`.
@@ -400,13 +466,15 @@ fn operation_id(f: &ImplItemFn) -> Option<String> {
     finder.0
 }
 
-fn wrap_send(imp: &mut ItemImpl) -> Result<(), String> {
+/// Rename progenitor's `send` and add the shim's; the operation id and the
+/// success type, for a builder that has a `send`.
+fn wrap_send(imp: &mut ItemImpl) -> Result<Option<(String, Type)>, String> {
     let builder = last_ident(&imp.self_ty).unwrap_or_default();
     let Some(send) = imp.items.iter_mut().find_map(|i| match i {
         ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
         _ => None,
     }) else {
-        return Ok(());
+        return Ok(None);
     };
     let success = send_success_type(send).ok_or_else(|| {
         format!("`{builder}::send` does not return `Result<ResponseValue<_>, _>`")
@@ -443,5 +511,5 @@ fn wrap_send(imp: &mut ItemImpl) -> Result<(), String> {
         }
     };
     imp.items.push(ImplItem::Fn(wrapper));
-    Ok(())
+    Ok(Some((op, success)))
 }
