@@ -18,17 +18,18 @@
 //! | `QURL_BENCH_SERVER_THREADS` | 1       | worker threads of the server runtime      |
 //! | `QURL_BENCH_CLIENT_THREADS` | 2       | worker threads of the client runtime      |
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::convert::Infallible;
 use std::hint::black_box;
-use std::net::SocketAddr;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::stream::{self, StreamExt};
 use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response, body::Incoming, server::conn::http1, service::service_fn};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, Response, body::Incoming};
 use qurl::IdempotencyKey;
 use qurl::types::{CreateQurlRequest, CreateQurlResponse};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
@@ -55,41 +56,6 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from_static(RESPONSE.as_bytes())))
         .expect("static response"))
-}
-
-/// Start the loopback server on its own multi-thread runtime; returns its address.
-fn start_server(threads: usize) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("bench-server".into())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(threads.max(1))
-                .thread_name("bench-server-worker")
-                .enable_all()
-                .build()
-                .expect("server runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind loopback");
-                tx.send(listener.local_addr().expect("local addr"))
-                    .expect("send addr");
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let _ = stream.set_nodelay(true);
-                    tokio::spawn(async move {
-                        let _ = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service_fn(handle))
-                            .await;
-                    });
-                }
-            });
-        })
-        .expect("spawn server thread");
-    rx.recv().expect("server address")
 }
 
 // ---------------------------------------------------------------- clients
@@ -234,24 +200,6 @@ fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-/// (VmRSS, VmHWM) in KiB from /proc/self/status.
-fn rss_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
 fn verdict(ok: bool) -> &'static str {
     if ok { "MET" } else { "MISSED" }
 }
@@ -310,7 +258,7 @@ fn main() {
         "sizes: warmup {warmup}/client, sequential {calls}/client, throughput {tput_calls}/client/level in {tput_reps} reps, memory {mem_calls} calls @ {mem_inflight} in flight, key ops {key_ops}/thread"
     );
 
-    let addr = start_server(server_threads);
+    let addr = support::start_server(server_threads, handle);
     let base = format!("http://{addr}");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(client_threads.max(1))
@@ -330,16 +278,16 @@ fn main() {
     });
 
     // ---- memory: run first so VmHWM belongs to this phase, not to 256-in-flight.
-    let (rss_start, hwm_start) = rss_kib();
+    let (rss_start, hwm_start) = support::rss_kib();
     let (rss_10k, hwm_10k, rss_end, hwm_end) = rt.block_on(async {
         clients
             .run_concurrent(Kind::Default, mem_checkpoint, mem_inflight)
             .await;
-        let (r1, h1) = rss_kib();
+        let (r1, h1) = support::rss_kib();
         clients
             .run_concurrent(Kind::Default, mem_calls - mem_checkpoint, mem_inflight)
             .await;
-        let (r2, h2) = rss_kib();
+        let (r2, h2) = support::rss_kib();
         (r1, h1, r2, h2)
     });
 
@@ -448,23 +396,23 @@ fn main() {
     println!(
         "{:<24} {:>10.1} {:>10.1}",
         "after warm-up",
-        mib(rss_start),
-        mib(hwm_start)
+        support::mib(rss_start),
+        support::mib(hwm_start)
     );
     println!(
         "{:<24} {:>10.1} {:>10.1}",
         format!("after {mem_checkpoint} calls"),
-        mib(rss_10k),
-        mib(hwm_10k)
+        support::mib(rss_10k),
+        support::mib(hwm_10k)
     );
     println!(
         "{:<24} {:>10.1} {:>10.1}",
         format!("after {mem_calls} calls"),
-        mib(rss_end),
-        mib(hwm_end)
+        support::mib(rss_end),
+        support::mib(hwm_end)
     );
-    let rss_growth = mib(rss_end) - mib(rss_10k);
-    let hwm_growth = mib(hwm_end) - mib(hwm_10k);
+    let rss_growth = support::mib(rss_end) - support::mib(rss_10k);
+    let hwm_growth = support::mib(hwm_end) - support::mib(hwm_10k);
     println!(
         "growth {mem_checkpoint} -> {mem_calls}: VmRSS {rss_growth:+.2} MiB, VmHWM {hwm_growth:+.2} MiB"
     );

@@ -1,16 +1,19 @@
 //! The client's main job in one command: create qURLs, batch-create, protect
-//! a resource, mint a link and resolve it, register a webhook and mint an API
-//! key through a server that fails 30% of requests, and show that retries
-//! carried one key per call and created nothing twice.
+//! a URL, share a link on it and enter the link, register a webhook, mint an
+//! API key and walk the account's lists, through a server that fails 30% of
+//! requests, and show that retries carried one key per call and created
+//! nothing twice.
 //!
 //! `cargo run --example quickstart` starts the local sandbox in-process.
 //! With `QURL_API_KEY` set (and optionally `QURL_BASE_URL`) the same flow runs
 //! against that server instead.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qurl::{IdempotencyKey, WasReplayed};
+use qurl::prelude::*;
+use qurl::tasks::PortalOptions;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
@@ -70,13 +73,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .send()
                     .await?;
                 let replayed = r.was_replayed();
-                let data = r.into_inner().data;
-                Ok((
-                    replayed,
-                    data.as_ref()
-                        .and_then(|d| d.resource_id.clone())
-                        .unwrap_or_default(),
-                ))
+                let created = r.into_data()?;
+                Ok((replayed, created.resource_id.unwrap_or_default()))
             }
         })
         .await;
@@ -100,68 +98,47 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .send()
                 .await?;
             let replayed = r.was_replayed();
-            let data = r.into_inner().data;
+            let outcome = r.into_data()?;
             Ok((
                 replayed,
-                format!("{} succeeded", data.and_then(|d| d.succeeded).unwrap_or(0)),
+                format!("{} succeeded", outcome.succeeded.unwrap_or(0)),
             ))
         }
     })
     .await;
 
-    // Protect a resource, mint an access link on it and resolve the link the
-    // way a visitor's browser would.
+    // Protect a URL, share a link on it and enter the link the way a
+    // visitor's browser would.
     let protected = protect(&mut tally, &client, "https://example.com/dashboards/ops").await;
-    let mut access_token = None;
+    // The link is a secret: kept aside, never printed.
+    let shared: Arc<Mutex<Option<String>>> = Arc::default();
     if let Some(resource) = protected.or(first_resource).filter(|r| !r.is_empty()) {
-        let link = call(&mut tally, &format!("mint a link on {resource}"), |key| {
-            let client = client.clone();
-            let resource = resource.clone();
-            async move {
-                let r = client
-                    .post_qurls_id_mint_link()
-                    .id(resource)
-                    .idempotency_key(key)
-                    .body_map(|b| b.expires_in("1h"))
-                    .send()
-                    .await?;
-                let replayed = r.was_replayed();
-                let link = r
-                    .into_inner()
-                    .data
-                    .and_then(|d| d.qurl_link)
-                    .unwrap_or_default();
-                Ok((replayed, link))
-            }
-        })
-        .await;
-        // The access token is the link's fragment.
-        access_token = link.and_then(|l| l.split_once('#').map(|(_, t)| t.to_owned()));
-    }
-    if let Some(token) = access_token {
         call(
             &mut tally,
-            "resolve the access token (a visitor opens the link)",
+            &format!("share a one-hour link on {resource}"),
             |key| {
-                let client = client.clone();
-                let token = token.clone();
+                let (client, resource, shared) = (client.clone(), resource.clone(), shared.clone());
                 async move {
-                    let r = client
-                        .post_resolve()
-                        .idempotency_key(key)
-                        .body_map(|b| b.access_token(token))
-                        .send()
-                        .await?;
-                    let replayed = r.was_replayed();
-                    let target = r
-                        .into_inner()
-                        .data
-                        .and_then(|d| d.target_url)
-                        .unwrap_or_default();
-                    Ok((replayed, format!("opens {target}")))
+                    let options = PortalOptions::new().expires_in("1h").idempotency_key(key);
+                    let portal = client.create_portal(&resource, options).await?;
+                    let id = portal.qurl_id.clone();
+                    *shared.lock().unwrap_or_else(|e| e.into_inner()) = Some(portal.link);
+                    Ok((false, format!("{id} (link not shown)")))
                 }
             },
         )
+        .await;
+    }
+    let link = shared.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(link) = link {
+        call(&mut tally, "enter the link (a visitor opens it)", |_key| {
+            let (client, link) = (client.clone(), link.clone());
+            async move {
+                let entered = client.enter_portal(&link).await?;
+                let target = entered.target_url.unwrap_or_default();
+                Ok((false, format!("opens {target}")))
+            }
+        })
         .await;
     }
 
@@ -179,11 +156,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .send()
                 .await?;
             let replayed = r.was_replayed();
-            let id = r
-                .into_inner()
-                .data
-                .and_then(|d| d.webhook_id)
-                .unwrap_or_default();
+            let id = r.into_data()?.webhook_id.unwrap_or_default();
             Ok((replayed, format!("{id} (signing secret not shown)")))
         }
     })
@@ -199,15 +172,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .send()
                 .await?;
             let replayed = r.was_replayed();
-            let id = r
-                .into_inner()
-                .data
-                .and_then(|d| d.key_id)
-                .unwrap_or_default();
+            let id = r.into_data()?.key_id.unwrap_or_default();
             Ok((replayed, format!("{id} (secret not shown)")))
         }
     })
     .await;
+
+    tally.calls += 1;
+    println!("▶ walk every resource of the account, 2 to a page");
+    match walk_resources(&client).await {
+        Ok((items, pages)) => {
+            tally.ok += 1;
+            println!("  ✓ {items} resources in {pages} pages");
+        }
+        Err(e) => println!("  ✗ failed: {e}"),
+    }
 
     println!("\n== Tally ==");
     println!(
@@ -241,56 +220,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// `POST /v1/resources` declares no `Idempotency-Key`, so the client does not
-/// replay it after an ambiguous failure (a replay could create a second
-/// resource). When the outcome is unknown, look before creating again.
+/// `protect_url` is safe to repeat (the API keeps one resource per URL), so
+/// the client replays it after any retryable failure: no lookup needed.
 async fn protect(tally: &mut Tally, client: &qurl::Client, url: &str) -> Option<String> {
     tally.calls += 1;
-    println!("▶ protect {url} as a resource (the API honours no key here: no blind replays)");
-    let created = client
-        .post_resources()
-        .body_map(|b| b.target_url(url).description("ops dashboard"))
-        .send()
-        .await;
-    let id = match created {
-        Ok(r) => r.into_inner().data.and_then(|d| d.resource_id),
-        Err(e) if e.outcome_unknown() => {
-            println!(
-                "  ? outcome unknown ({:?}); looking it up before creating again",
-                e.kind()
-            );
-            tally.resumed += 1;
-            match find_resource(client, url).await {
-                Some(id) => Some(id),
-                None => client
-                    .post_resources()
-                    .body_map(|b| b.target_url(url).description("ops dashboard"))
-                    .send()
-                    .await
-                    .ok()
-                    .and_then(|r| r.into_inner().data.and_then(|d| d.resource_id)),
-            }
+    println!("▶ protect {url} (one resource per URL: replayed safely)");
+    match client.protect_url(url).await {
+        Ok(resource) => {
+            tally.ok += 1;
+            let id = resource.resource_id.unwrap_or_default();
+            println!("  ✓ {id}");
+            Some(id)
         }
         Err(e) => {
             println!("  ✗ failed: {e}");
             None
         }
-    };
-    if let Some(id) = &id {
-        tally.ok += 1;
-        println!("  ✓ {id}");
     }
-    id
 }
 
-/// The caller's resource protecting `url`, if one exists (first page).
-async fn find_resource(client: &qurl::Client, url: &str) -> Option<String> {
-    let page = client.get_resources().limit(100).send().await.ok()?;
-    page.into_inner()
-        .data
-        .into_iter()
-        .find(|r| r.target_url.as_deref() == Some(url))
-        .and_then(|r| r.resource_id)
+/// Every resource of the account, page by page (each page retried like
+/// any read), with the number of pages it took.
+async fn walk_resources(client: &qurl::Client) -> Result<(usize, usize), qurl::Error> {
+    let mut pages = client.get_resources().limit(2).by_page();
+    let (mut items, mut count) = (0, 0);
+    while let Some(page) = pages.try_next().await? {
+        count += 1;
+        items += page.data.len();
+    }
+    Ok((items, count))
 }
 
 #[derive(Default)]

@@ -35,8 +35,9 @@ pub use replay::WasReplayed;
 pub use retry::RetryPolicy;
 
 /// `use qurl::prelude::*;` brings the extension traits a caller needs
-/// (`was_replayed()` on responses, `baseurl()` on clients) and the types
-/// most code names.
+/// (`was_replayed()` and `into_data()` on responses, `baseurl()` on
+/// clients, the stream helpers `try_next()`/`try_collect()` for lists) and
+/// the types most code names.
 ///
 /// ```no_run
 /// use qurl::prelude::*;
@@ -50,6 +51,7 @@ pub mod prelude {
     pub use crate::data::IntoData;
     pub use crate::generated::ClientInfo;
     pub use crate::{Client, Error, ErrorKind, IdempotencyKey, RetryPolicy};
+    pub use futures::{Stream, StreamExt, TryStreamExt};
 }
 
 #[doc(hidden)]

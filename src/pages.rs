@@ -83,10 +83,11 @@ fn after(
 pub(crate) fn walk<'a, C: ListCall<'a>>(
     call: C,
     operation: &'static str,
-) -> impl Stream<Item = Result<C::Page, Error>> + Send + 'a {
+) -> impl Stream<Item = Result<C::Page, Error>> + Send + Unpin + 'a {
     let start = call.start_cursor();
     let seen: HashSet<String> = start.iter().cloned().collect();
-    stream::unfold(
+    // Boxed once per walk, so callers can `try_next()` without pinning.
+    Box::pin(stream::unfold(
         (call, Next::Fetch(None), start, seen),
         move |(call, next, current, mut seen)| async move {
             let cursor = match next {
@@ -111,14 +112,14 @@ pub(crate) fn walk<'a, C: ListCall<'a>>(
                 }
             }
         },
-    )
+    ))
 }
 
 /// Every item of every page, one page held at a time.
 pub(crate) fn items<'a, C: ListCall<'a>>(
     call: C,
     operation: &'static str,
-) -> impl Stream<Item = Result<<C::Page as ListPage>::Item, Error>> + Send + 'a {
+) -> impl Stream<Item = Result<<C::Page as ListPage>::Item, Error>> + Send + Unpin + 'a {
     walk(call, operation)
         .map_ok(|page| stream::iter(page.into_items().into_iter().map(Ok)))
         .try_flatten()

@@ -195,7 +195,7 @@ async fn a_failed_page_is_resumed_from_its_cursor() {
     let sandbox = sandbox().await;
     let client = client(&sandbox.base_url(), qurl::RetryPolicy::none());
     create_qurls(&client, 30).await;
-    let mut items = Box::pin(client.get_qurls().limit(10).by_item());
+    let mut items = client.get_qurls().limit(10).by_item();
     let mut got = Vec::new();
     for _ in 0..20 {
         got.push(

@@ -66,8 +66,12 @@ async fn a_value_that_breaks_the_spec_is_refused_naming_the_field_and_nothing_is
         (|b| b.max_sessions(1001), "`max_sessions`", "at most 1000"),
         (|b| b.max_sessions(-1), "`max_sessions`", "at least 0"),
         (
-            |b| b.access_policy(qurl::types::AccessPolicy::builder().geo_allowlist(["france"])),
-            "`geo_allowlist`",
+            |b| {
+                b.access_policy(
+                    qurl::types::AccessPolicy::builder().geo_allowlist(["FR", "france"]),
+                )
+            },
+            "`geo_allowlist[1]`",
             "pattern",
         ),
         (

@@ -90,14 +90,14 @@ pub fn generate_from_value(published: Value, file: &str) -> Result<Generated, Co
     let mut file_ast: syn::File = syn::parse2(tokens).map_err(|e| {
         CodegenError::new(file, format!("progenitor produced unparsable code: {e}"))
     })?;
-    crate::rewrite::rewrite(&mut file_ast, &doc).map_err(|m| {
+    let mut operations = manifest::build(&published, &doc);
+    crate::rewrite::rewrite(&mut file_ast, &doc, &operations).map_err(|m| {
         CodegenError::new(
             file,
             format!("progenitor's output has an unexpected shape: {m}"),
         )
     })?;
 
-    let mut operations = manifest::build(&published, &doc);
     crate::blocking::fill_type_names(&file_ast, &mut operations);
     let blocking =
         crate::blocking::facade(&file_ast, &operations).map_err(|m| CodegenError::new(file, m))?;

@@ -6,6 +6,7 @@
 //! manifest and the blocking facade.
 
 mod blocking;
+mod docs;
 mod error;
 mod generate;
 pub mod manifest;

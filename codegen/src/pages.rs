@@ -235,11 +235,11 @@ pub fn builder_methods(op: &str, page: &Type) -> TokenStream {
          (see [`by_page`](Self::by_page) for paging, errors and resuming).";
     quote! {
         #[doc = #page_doc]
-        pub fn by_page(self) -> impl ::futures::Stream<Item = ::std::result::Result<#page, crate::Error>> + Send + 'a {
+        pub fn by_page(self) -> impl ::futures::Stream<Item = ::std::result::Result<#page, crate::Error>> + Send + Unpin + 'a {
             crate::pages::walk(self, #op)
         }
         #[doc = #item_doc]
-        pub fn by_item(self) -> impl ::futures::Stream<Item = ::std::result::Result<<#page as crate::pages::ListPage>::Item, crate::Error>> + Send + 'a {
+        pub fn by_item(self) -> impl ::futures::Stream<Item = ::std::result::Result<<#page as crate::pages::ListPage>::Item, crate::Error>> + Send + Unpin + 'a {
             crate::pages::items(self, #op)
         }
     }

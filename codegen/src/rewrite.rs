@@ -19,8 +19,13 @@ use syn::{
     ReturnType, Type, WherePredicate, parse_quote,
 };
 
-/// Apply every edit. `doc` is the normalised document (number ranges, lists).
-pub fn rewrite(file: &mut syn::File, doc: &Value) -> Result<(), String> {
+/// Apply every edit. `doc` is the normalised document (number ranges,
+/// lists), `ops` the manifest (replay classes for the docs).
+pub fn rewrite(
+    file: &mut syn::File,
+    doc: &Value,
+    ops: &[crate::manifest::Operation],
+) -> Result<(), String> {
     let structs = file
         .items
         .iter()
@@ -30,6 +35,7 @@ pub fn rewrite(file: &mut syn::File, doc: &Value) -> Result<(), String> {
         })
         .ok_or("progenitor's output has no `types` module")?;
     let paginated = crate::pages::paginated_methods(doc);
+    crate::docs::rewrite_client_docs(file, doc, ops, &paginated);
     let mut found = Answers::default();
     for item in &mut file.items {
         if let Item::Mod(m) = item
@@ -54,6 +60,7 @@ pub fn rewrite(file: &mut syn::File, doc: &Value) -> Result<(), String> {
             && m.ident == "types"
         {
             add_from_str_for_string_newtypes(m);
+            name_allowed_values(m);
             let builder = submodule(m, "builder")
                 .ok_or("progenitor's `types` module has no `builder` module")?;
             rewrite_type_builders(builder, doc)?;
@@ -163,6 +170,62 @@ fn add_from_str_for_string_newtypes(types: &mut ItemMod) {
                 }
             }
         });
+    }
+}
+
+// ---- enum errors that name the allowed values ------------------------------
+
+/// typify's `FromStr` for a closed string enum answers "invalid value"; make
+/// it say which value was refused and which the spec allows.
+fn name_allowed_values(types: &mut ItemMod) {
+    let Some((_, items)) = types.content.as_mut() else {
+        return;
+    };
+    for item in items.iter_mut() {
+        let Item::Impl(imp) = item else { continue };
+        let is_from_str = imp
+            .trait_
+            .as_ref()
+            .and_then(|(path, _)| path.segments.last())
+            .is_some_and(|s| s.ident == "FromStr");
+        if !is_from_str {
+            continue;
+        }
+        for it in &mut imp.items {
+            if let ImplItem::Fn(f) = it {
+                for stmt in &mut f.block.stmts {
+                    if let syn::Stmt::Expr(Expr::Match(m), _) = stmt {
+                        name_allowed_in_match(m);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn name_allowed_in_match(m: &mut syn::ExprMatch) {
+    let allowed: Vec<String> = m
+        .arms
+        .iter()
+        .filter_map(|arm| match &arm.pat {
+            syn::Pat::Lit(l) => match &l.lit {
+                syn::Lit::Str(s) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    if allowed.is_empty() {
+        return;
+    }
+    let message = format!(
+        "{{value:?}} is not one of {}",
+        allowed.join(", ").replace('{', "{{").replace('}', "}}")
+    );
+    for arm in &mut m.arms {
+        if matches!(arm.pat, syn::Pat::Wild(_)) {
+            *arm.body = parse_quote!(Err(format!(#message).into()));
+        }
     }
 }
 
@@ -333,8 +396,9 @@ fn plain_value_setter(
     let convert_error = format!("`{name}`: {{e}}");
     if let Some(elem) = generic_arg(&value_ty, "Vec") {
         let item_schema = schema.and_then(|s| s.get("items"));
-        let check = range_check(name, elem, item_schema).unwrap_or_default();
+        let check = range_check(&format!("{name}[{{i}}]"), elem, item_schema).unwrap_or_default();
         let count = count_check(name, schema);
+        let item_error = format!("`{name}[{{i}}]`: {{e}}");
         return Ok(parse_quote! {
             #[doc = #doc]
             #[doc = ""]
@@ -347,9 +411,10 @@ fn plain_value_setter(
             {
                 self.#field = value
                     .into_iter()
-                    .map(|item| {
+                    .enumerate()
+                    .map(|(i, item)| {
                         item.try_into()
-                            .map_err(|e| format!(#convert_error))
+                            .map_err(|e| format!(#item_error))
                             #check
                     })
                     .collect::<::std::result::Result<::std::vec::Vec<#elem>, ::std::string::String>>()

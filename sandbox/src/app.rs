@@ -76,8 +76,13 @@ impl Ctx {
 
 /// Result of a handler's work inside the critical section.
 pub(crate) enum Outcome {
-    /// Carried out; `created` counts new objects (qURL tokens, keys, resources, ...).
-    Committed { reply: Reply, created: u64 },
+    /// Carried out; `created` counts new objects (qURL tokens, keys, resources, ...);
+    /// `changed` is false when the request found what it asked for and changed nothing.
+    Committed {
+        reply: Reply,
+        created: u64,
+        changed: bool,
+    },
     /// Nothing changed (a client error such as a conflict).
     Rejected(Reply),
 }
@@ -116,8 +121,16 @@ impl App {
         let outcome = work(&mut inner.store, Utc::now())
             .unwrap_or_else(|p| Outcome::Rejected(ctx.problem(p)));
         let reply = match outcome {
-            Outcome::Committed { reply, created } => {
-                if matches!(ctx.method, Method::POST | Method::PUT | Method::PATCH) {
+            Outcome::Committed {
+                reply,
+                created,
+                changed,
+            } => {
+                if !changed {
+                    // It found what it asked for (a create that found the
+                    // existing object): nothing was carried out, so nothing
+                    // counts, and a repeat of it is no duplicate.
+                } else if matches!(ctx.method, Method::POST | Method::PUT | Method::PATCH) {
                     // A key protects only where the spec declares it; elsewhere
                     // the server ignores it, so a repeat counts whatever was sent.
                     let protected = ctx.key.is_some() && ctx.op.declares_key;

@@ -673,8 +673,12 @@ async fn access(w: &mut Walk) {
     assert_eq!(ok["data"]["target_url"], "https://door.example.com");
     w.post(410, "/v1/resolve", json!({"access_token": secret}))
         .await;
-    w.post(404, "/v1/resolve", json!({"access_token": "at_unknown"}))
-        .await;
+    w.post(
+        404,
+        "/v1/resolve",
+        json!({"access_token": "at_unknownunknownunknown1"}),
+    )
+    .await;
     w.post(400, "/v1/resolve", json!({})).await;
     let single = w
         .post(

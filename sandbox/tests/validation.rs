@@ -284,20 +284,39 @@ async fn unkeyed_repeats_are_counted_as_duplicates() {
     assert_eq!(c.duplicates(), 0, "keyed requests ran once each");
 }
 
-/// `POST /v1/resources` declares no key: the server ignores one sent anyway,
-/// so repeating the request repeats the creation, and the counter shows it.
+/// `POST /v1/billing/checkout` declares no key: the server ignores one sent
+/// anyway, so repeating the request repeats the work, and the counter shows it.
 #[tokio::test]
 async fn a_key_on_an_operation_that_honours_none_does_not_protect_it() {
     let api = Api::new().await;
-    let body = json!({"target_url": URL});
+    let body = json!({"plan": "growth"});
     for _ in 0..2 {
         let status = api
-            .post("/v1/resources", Some("ignored"), &body)
+            .post("/v1/billing/checkout", Some("ignored"), &body)
             .await
             .status();
-        assert_eq!(status.as_u16(), 201);
+        assert_eq!(status.as_u16(), 200);
     }
     let c = api.sb.counters();
     assert_eq!(c.replays, 0, "nothing replayed: the key is not honoured");
-    assert_eq!(c.unkeyed_duplicates, 1, "the second call created again");
+    assert_eq!(c.unkeyed_duplicates, 1, "the second call ran again");
+}
+
+/// `POST /v1/resources` finds the resource it already has for a URL: a
+/// repeat that found and changed nothing is not a duplicate.
+#[tokio::test]
+async fn a_repeat_that_found_the_existing_resource_is_no_duplicate() {
+    let api = Api::new().await;
+    let body = json!({"type": "url", "target_url": URL});
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let answer = api.post("/v1/resources", None, &body).await;
+        assert_eq!(answer.status().as_u16(), 201);
+        let v: serde_json::Value = answer.json().await.unwrap();
+        ids.push(v["data"]["resource_id"].as_str().unwrap().to_owned());
+    }
+    assert!(ids.iter().all(|i| *i == ids[0]), "one resource: {ids:?}");
+    let c = api.sb.counters();
+    assert_eq!(c.unkeyed_duplicates, 0);
+    assert_eq!(c.resources_created, 1);
 }

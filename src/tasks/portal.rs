@@ -29,6 +29,7 @@ pub struct PortalOptions {
     one_time_use: Option<bool>,
     max_sessions: Option<u32>,
     session_duration: Option<String>,
+    idempotency_key: Option<String>,
 }
 
 impl PortalOptions {
@@ -66,13 +67,21 @@ impl PortalOptions {
         self.session_duration = Some(duration.into());
         self
     }
+
+    /// The `Idempotency-Key` of the create call, instead of a new one: a
+    /// job that stored it (or derived it with [`crate::IdempotencyKey::derive`])
+    /// resends it after a restart and gets the same link back.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
 }
 
 /// Set every option that is set on a body builder (both create bodies have
 /// these fields under the same names).
 macro_rules! apply_options {
-    ($options:expr, $body:expr) => {{
-        let o = $options;
+    ($o:expr, $body:expr) => {{
+        let o = $o;
         let mut b = $body;
         if let Some(v) = o.expires_in {
             b = b.expires_in(v);
@@ -192,9 +201,11 @@ impl Client {
         resource_id: &str,
         options: PortalOptions,
     ) -> Result<Portal, Error> {
-        let data = self
-            .post_resources_id_qurls()
-            .id(resource_id)
+        let mut call = self.post_resources_id_qurls().id(resource_id);
+        if let Some(key) = options.idempotency_key.clone() {
+            call = call.idempotency_key(key);
+        }
+        let data = call
             .body_map(|b: builder::CreateQurlForResourceRequest| apply_options!(options, b))
             .send()
             .await?
@@ -229,8 +240,11 @@ impl Client {
         url: &str,
         options: PortalOptions,
     ) -> Result<Portal, Error> {
-        let data = self
-            .post_qurls()
+        let mut call = self.post_qurls();
+        if let Some(key) = options.idempotency_key.clone() {
+            call = call.idempotency_key(key);
+        }
+        let data = call
             .body_map(|b: builder::CreateQurlRequest| apply_options!(options, b.target_url(url)))
             .send()
             .await?

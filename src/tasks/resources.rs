@@ -9,13 +9,16 @@ use crate::{Client, Error};
 impl Client {
     /// The resource protecting `url`: the existing one, or a new one.
     ///
-    /// One call, `POST /v1/resources` with `find_or_create: true`. The API
-    /// answers with the resource it already has for the URL instead of
-    /// making another, so repeating the call is harmless: unlike a plain
-    /// `post_resources()` (which declares no `Idempotency-Key`), this call
-    /// is retried after any retryable failure, even one that may have
-    /// reached the server, and calling it again for the same URL returns
-    /// the same resource.
+    /// One call, `POST /v1/resources` with `type: url`. The API keeps one
+    /// URL resource per URL and answers a second create with the resource
+    /// it already has (201 either way), so repeating the call is harmless:
+    /// unlike a plain `post_resources()` (which declares no
+    /// `Idempotency-Key`), this call is retried after any retryable
+    /// failure, even one that may have reached the server, and calling it
+    /// again for the same URL returns the same resource.
+    ///
+    /// (`find_or_create: true` is not sent: the API accepts it only for
+    /// tunnel resources with a slug, and refuses it with 400 otherwise.)
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,12 +30,13 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn protect_url(&self, url: &str) -> Result<ResourceData, Error> {
-        // The find-or-create makes a replay harmless: say so to the retry loop.
+        // The API's one-resource-per-URL rule makes a replay harmless: say
+        // so to the retry loop.
         let replayable =
             self.with_retry_policy(self.retry_policy().clone().assume_idempotent(true));
         replayable
             .post_resources()
-            .body_map(|b| b.target_url(url).find_or_create(true))
+            .body_map(|b| b.type_("url").target_url(url))
             .send()
             .await?
             .into_data()

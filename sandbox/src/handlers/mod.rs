@@ -158,6 +158,19 @@ impl Call<'_> {
         done(reply, created)
     }
 
+    /// 201 with `Location` for an object that already existed (a
+    /// find-or-create that found): nothing was made or changed.
+    pub(crate) fn found(&self, data: impl Serialize, location: &str) -> Answer {
+        let reply = self
+            .reply(StatusCode::CREATED, data)
+            .header(LOCATION, location);
+        Ok(Outcome::Committed {
+            reply,
+            created: 0,
+            changed: false,
+        })
+    }
+
     /// One page of `rows` (sorted here by key, newest first unless `ascending`).
     /// The cursor carries `scope`, so it only continues the listing it came from.
     pub(crate) fn page<T>(
@@ -241,7 +254,11 @@ impl Call<'_> {
 }
 
 pub(crate) fn done(reply: Reply, created: u64) -> Answer {
-    Ok(Outcome::Committed { reply, created })
+    Ok(Outcome::Committed {
+        reply,
+        created,
+        changed: true,
+    })
 }
 
 pub(crate) fn no_content() -> Answer {

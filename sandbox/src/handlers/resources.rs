@@ -119,10 +119,9 @@ pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
             .resources
             .get(&rid)
             .ok_or_else(|| Problem::not_found("No such resource"))?;
-        return call.created(
+        return call.found(
             ResourceData::of(r),
             &call.url(&format!("/v1/resources/{rid}")),
-            0,
         );
     }
     if let Some(alias) = &req.alias {
