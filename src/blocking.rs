@@ -12,10 +12,16 @@
 //! same thread (a current-thread runtime in a test), the server cannot answer
 //! until the attempt times out.
 //!
-//! ```no_run
-//! let client = qurl::blocking::Client::builder().api_key("lv_live_example_key_1234").build()?;
-//! let quota = client.get_quota().send()?; // no .await
-//! println!("{:?}", quota.into_inner());
+//! ```
+//! use qurl::prelude::*;
+//! # let runtime = tokio::runtime::Runtime::new()?;
+//! # let sandbox = runtime.block_on(qurl_sandbox::Sandbox::builder().start())?;
+//! let client = qurl::blocking::Client::builder()
+//!     .api_key("lv_live_example_key_1234")
+//! #   .base_url(sandbox.base_url())
+//!     .build()?;
+//! let quota = client.get_quota().send()?.into_data()?; // no .await
+//! println!("{quota:?}");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

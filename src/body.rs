@@ -6,12 +6,25 @@ use chrono::{DateTime, Utc};
 /// A timestamp for a `date-time` field: a `DateTime<Utc>`, or an RFC 3339
 /// string such as `"2026-12-01T09:00:00Z"` (any offset; kept as UTC).
 ///
-/// ```no_run
-/// # async fn demo(client: qurl::Client) -> Result<(), qurl::Error> {
+/// ```
+/// use qurl::prelude::*;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+/// # let client = qurl::Client::builder().api_key("lv_live_docs_owner_0001").base_url(sandbox.base_url()).build()?;
+/// # let qurl_id = client.post_qurls().body_map(|b| b.target_url("https://example.com")).send().await?.into_data()?.qurl_id.unwrap_or_default();
 /// client
 ///     .post_qurls_id_mint_link()
-///     .id("q_123")
-///     .body_map(|b| b.expires_at("2026-12-01T09:00:00Z"))
+///     .id(&qurl_id)
+///     .body_map(|b| b.expires_at(chrono::Utc::now() + chrono::Duration::days(1)))
+///     .send()
+///     .await?;
+/// // An RFC 3339 string such as "2026-12-01T09:00:00Z" (the API wants it within 30 days).
+/// let soon = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+/// client
+///     .post_qurls_id_mint_link()
+///     .id(&qurl_id)
+///     .body_map(|b| b.expires_at(soon.as_str()))
 ///     .send()
 ///     .await?;
 /// # Ok(()) }

@@ -293,11 +293,17 @@ fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String, BuildE
 impl Client {
     /// Start configuring a client.
     ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-    /// let client = qurl::Client::builder().api_key("lv_live_example_key_1234").build()?;
-    /// let quota = client.get_quota().send().await?;
-    /// println!("{:?}", quota.into_inner().data);
+    /// ```
+    /// use qurl::prelude::*;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+    /// let client = qurl::Client::builder()
+    ///     .api_key("lv_live_example_key_1234")
+    /// #   .base_url(sandbox.base_url())
+    ///     .build()?;
+    /// let quota = client.get_quota().send().await?.into_data()?;
+    /// println!("{quota:?}");
     /// # Ok(()) }
     /// ```
     pub fn builder() -> ClientBuilder {

@@ -17,7 +17,7 @@ use crate::types;
 
 /// What kind of failure an [`Error`] is: the thing to branch on.
 ///
-/// ```no_run
+/// ```
 /// # async fn demo(client: qurl::Client) -> Result<(), qurl::Error> {
 /// match client.get_qurls_id().id("q_123").send().await {
 ///     Ok(found) => println!("{:?}", found.into_inner().data),
@@ -25,6 +25,11 @@ use crate::types;
 ///     Err(e) => return Err(e),
 /// }
 /// # Ok(()) }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+/// # let client = qurl::Client::builder().api_key("lv_live_docs_owner_0001").base_url(sandbox.base_url()).build()?;
+/// # demo(client).await?; Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -117,7 +122,7 @@ impl Error {
     /// The problem details of an error answer (status, code, title, detail,
     /// request id, per-field messages); `None` when no answer came back.
     ///
-    /// ```no_run
+    /// ```
     /// # async fn demo(client: qurl::Client) {
     /// if let Err(err) = client.get_qurls_id().id("q_missing").send().await {
     ///     if let Some(p) = err.problem() {
@@ -125,6 +130,11 @@ impl Error {
     ///     }
     /// }
     /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+    /// # let client = qurl::Client::builder().api_key("lv_live_docs_owner_0001").base_url(sandbox.base_url()).build()?;
+    /// # demo(client).await; Ok(()) }
     /// ```
     pub fn problem(&self) -> Option<&Problem> {
         self.inner.problem.as_ref()
@@ -138,7 +148,7 @@ impl Error {
     /// Per-item results carried by an error answer: batch create answers 400
     /// when every item failed, with each item's outcome in the body.
     ///
-    /// ```no_run
+    /// ```
     /// # async fn demo(client: qurl::Client, batch: qurl::types::BatchCreateRequest) {
     /// if let Err(err) = client.post_qurls_batch().body(batch).send().await
     ///     && let Some(outcome) = err.batch_results()
@@ -148,6 +158,11 @@ impl Error {
     ///     }
     /// }
     /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+    /// # let client = qurl::Client::builder().api_key("lv_live_docs_owner_0001").base_url(sandbox.base_url()).build()?;
+    /// # demo(client, serde_json::from_value(serde_json::json!({"items": [{"target_url": "https://example.com"}]}))?).await; Ok(()) }
     /// ```
     pub fn batch_results(&self) -> Option<&types::BatchCreateResponse> {
         self.inner.batch.as_ref()
@@ -174,7 +189,7 @@ impl Error {
     /// where the API honours keys, that returns the original outcome instead
     /// of acting twice.
     ///
-    /// ```no_run
+    /// ```
     /// # async fn demo(client: qurl::Client) -> Result<(), qurl::Error> {
     /// let first = client.post_qurls().body_map(|b| b.target_url("https://example.com")).send().await;
     /// if let Err(err) = &first
@@ -185,6 +200,11 @@ impl Error {
     ///     client.post_qurls().idempotency_key(key).body_map(|b| b.target_url("https://example.com")).send().await?;
     /// }
     /// # Ok(()) }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+    /// # let client = qurl::Client::builder().api_key("lv_live_docs_owner_0001").base_url(sandbox.base_url()).build()?;
+    /// # demo(client).await?; Ok(()) }
     /// ```
     pub fn outcome_unknown(&self) -> bool {
         let mutating = !matches!(self.inner.replay, Replay::Safe);

@@ -39,12 +39,17 @@ pub use retry::RetryPolicy;
 /// clients, the stream helpers `try_next()`/`try_collect()` for lists) and
 /// the types most code names.
 ///
-/// ```no_run
+/// ```
 /// use qurl::prelude::*;
 /// # async fn demo(client: Client) -> Result<(), Error> {
 /// let created = client.post_qurls().body_map(|b| b.target_url("https://example.com")).send().await?;
 /// println!("{} replayed: {}", client.baseurl(), created.was_replayed());
 /// # Ok(()) }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+/// # let client = qurl::Client::builder().api_key("lv_live_docs_owner_0001").base_url(sandbox.base_url()).build()?;
+/// # demo(client).await?; Ok(()) }
 /// ```
 pub mod prelude {
     pub use crate::WasReplayed;

@@ -183,7 +183,7 @@ fn snippet(body: &[u8]) -> String {
 
 /// The problem details of an error answer, read once when the error is made.
 ///
-/// ```no_run
+/// ```
 /// # async fn demo(client: qurl::Client) {
 /// if let Err(err) = client.post_qurls().body_map(|b| b.target_url("not a url")).send().await
 ///     && let Some(p) = err.problem()
@@ -194,6 +194,11 @@ fn snippet(body: &[u8]) -> String {
 ///     }
 /// }
 /// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+/// # let client = qurl::Client::builder().api_key("lv_live_docs_owner_0001").base_url(sandbox.base_url()).build()?;
+/// # demo(client).await; Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]

@@ -6,7 +6,7 @@ use reqwest::header::HeaderMap;
 /// `was_replayed()`: the server answered from its idempotency store, so this
 /// call found the result of an earlier attempt instead of acting again.
 ///
-/// ```no_run
+/// ```
 /// use qurl::WasReplayed;
 /// # async fn demo(client: qurl::Client, body: qurl::types::CreateQurlRequest) -> Result<(), Box<dyn std::error::Error>> {
 /// let created = client.post_qurls().body(body).send().await?;
@@ -14,6 +14,11 @@ use reqwest::header::HeaderMap;
 ///     println!("an earlier attempt already created it");
 /// }
 /// # Ok(()) }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+/// # let client = qurl::Client::builder().api_key("lv_live_docs_owner_0001").base_url(sandbox.base_url()).build()?;
+/// # demo(client, serde_json::from_value(serde_json::json!({"target_url": "https://example.com"}))?).await?; Ok(()) }
 /// ```
 pub trait WasReplayed {
     /// `true` when `Idempotency-Replayed: true` (qURL) or `Idempotent-Replayed: true` (Stripe style) came back.

@@ -54,7 +54,7 @@ impl Client {
     /// Cheap: it shares the connection pool, the retry budget (its size is a
     /// setting of the client, not of a policy) and the key generator.
     ///
-    /// ```no_run
+    /// ```
     /// # async fn demo(client: &qurl::Client) {
     /// let _ = client
     ///     .with_retry_policy(qurl::RetryPolicy::none())
@@ -62,6 +62,11 @@ impl Client {
     ///     .send()
     ///     .await;
     /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+    /// # let client = qurl::Client::builder().api_key("lv_live_docs_owner_0001").base_url(sandbox.base_url()).build()?;
+    /// # demo(&client).await; Ok(()) }
     /// ```
     pub fn with_retry_policy(&self, policy: RetryPolicy) -> Client {
         let mut inner = self.inner.clone();

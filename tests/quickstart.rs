@@ -43,8 +43,14 @@ fn the_quickstart_runs_against_the_embedded_sandbox_with_no_duplicate() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains(", 0 duplicates"), "{stdout}");
-    assert!(stdout.contains("✓ opens https://example.com/dashboards/ops"), "{stdout}");
-    assert!(stdout.contains("resources in"), "the list walk ran: {stdout}");
+    assert!(
+        stdout.contains("✓ opens https://example.com/dashboards/ops"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("resources in"),
+        "the list walk ran: {stdout}"
+    );
     for secret in ["lv_live_quickstart_owner_0001", "#at_", "whsec_"] {
         assert!(!stdout.contains(secret), "{secret} shown: {stdout}");
     }

@@ -3,10 +3,11 @@
 //! fault injection, listening on 127.0.0.1 only. [`contract`] checks answers against
 //! the same spec.
 //!
-//! ```no_run
+//! ```
 //! use qurl_sandbox::{FaultKind, Sandbox, ScriptedFault};
 //!
-//! # async fn demo() -> std::io::Result<()> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
 //! let sandbox = Sandbox::builder().seed(7).start().await?;
 //! // The next POST /v1/qurls is handled and committed, but its answer is lost.
 //! sandbox.script(ScriptedFault::new(FaultKind::DropAfterCommit).method("POST").path("/v1/qurls"));

@@ -139,7 +139,7 @@ impl RetryPolicy {
     /// repeat is harmless; `x-qurl-idempotent: true` in the spec does the
     /// same for one operation, and survives regeneration.
     ///
-    /// ```no_run
+    /// ```
     /// # async fn demo(client: qurl::Client) -> Result<(), qurl::Error> {
     /// // This customer update sets absolute values: repeating it is harmless.
     /// client
@@ -149,6 +149,11 @@ impl RetryPolicy {
     ///     .send()
     ///     .await?;
     /// # Ok(()) }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = qurl_sandbox::Sandbox::builder().start().await?;
+    /// # let client = qurl::Client::builder().api_key("lv_live_docs_owner_0001").base_url(sandbox.base_url()).build()?;
+    /// # demo(client).await?; Ok(()) }
     /// ```
     pub fn assume_idempotent(mut self, on: bool) -> Self {
         self.assume_idempotent = on;

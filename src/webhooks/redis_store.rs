@@ -46,6 +46,7 @@ static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
 /// says otherwise. Cheap to clone (one multiplexed, reconnecting connection).
 ///
 /// ```no_run
+/// // Not run as a doc test: it needs a Redis server at this address.
 /// use qurl::webhooks::{OncePerDelivery, RedisStore};
 ///
 /// # async fn demo() -> Result<(), qurl::webhooks::StoreError> {
@@ -72,6 +73,7 @@ impl RedisStore {
     /// Connects to `url` (`redis://[:password@]host:port/db`).
     ///
     /// ```no_run
+    /// // Not run as a doc test: it needs a Redis server at this address.
     /// # async fn demo() -> Result<(), qurl::webhooks::StoreError> {
     /// let store = qurl::webhooks::RedisStore::connect("redis://127.0.0.1:6379/").await?;
     /// # Ok(()) }
@@ -85,6 +87,7 @@ impl RedisStore {
     /// Uses a connection you configured yourself (timeouts, TLS, retries).
     ///
     /// ```no_run
+    /// // Not run as a doc test: it needs a Redis server at this address.
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = redis::Client::open("redis://127.0.0.1:6379/")?;
     /// let store = qurl::webhooks::RedisStore::from_connection(client.get_connection_manager().await?);
@@ -100,6 +103,7 @@ impl RedisStore {
     /// Prefix of the keys written, e.g. one per application sharing a server.
     ///
     /// ```no_run
+    /// // Not run as a doc test: it needs a Redis server at this address.
     /// # async fn demo() -> Result<(), qurl::webhooks::StoreError> {
     /// let store = qurl::webhooks::RedisStore::connect("redis://127.0.0.1:6379/")
     ///     .await?

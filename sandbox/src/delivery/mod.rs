@@ -6,6 +6,7 @@
 //! checked before a connection is made.
 //!
 //! ```no_run
+//! // Not run as a doc test: it needs a webhook receiver listening on the URL.
 //! use qurl_sandbox::delivery::{self, DeliveryFaults, Outgoing, Policy};
 //!
 //! # async fn demo() {
@@ -173,6 +174,7 @@ impl Status {
 /// [`deliver`] returns the last one and shows every step to its callback.
 ///
 /// ```no_run
+/// // Not run as a doc test: it needs a webhook receiver listening on the URL.
 /// # async fn demo(outgoing: qurl_sandbox::delivery::Outgoing) {
 /// use qurl_sandbox::delivery::{self, DeliveryFaults, Policy, Status};
 /// let record = delivery::deliver(&outgoing, &Policy::default(), &DeliveryFaults::default(), &|step| {
@@ -241,6 +243,7 @@ impl Record {
 /// policy's timeout.
 ///
 /// ```no_run
+/// // Not run as a doc test: it needs a webhook receiver listening on the URL.
 /// # async fn demo(outgoing: qurl_sandbox::delivery::Outgoing) {
 /// use qurl_sandbox::delivery::{self, DeliveryFault, DeliveryFaults, Policy};
 /// let faults = DeliveryFaults::default();
