@@ -10,7 +10,7 @@
 //! |-------------------------|---------|------------------------------------------|
 //! | `QURL_BENCH_ITEMS`      | 1000    | items per walk (the ratio phase)         |
 //! | `QURL_BENCH_PAGE`       | 10      | items per page (the ratio phase)         |
-//! | `QURL_BENCH_ROUNDS`     | 15      | interleaved rounds                       |
+//! | `QURL_BENCH_ROUNDS`     | 31      | interleaved rounds                       |
 //! | `QURL_BENCH_LONG_ITEMS` | 200000  | items of the memory phase (100 a page)   |
 
 #[path = "support/mod.rs"]
@@ -126,7 +126,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 async fn main() {
     let items = env_usize("QURL_BENCH_ITEMS", 1000);
     let page = env_usize("QURL_BENCH_PAGE", 10) as u64;
-    let rounds = env_usize("QURL_BENCH_ROUNDS", 15);
+    let rounds = env_usize("QURL_BENCH_ROUNDS", 31);
     let long = env_usize("QURL_BENCH_LONG_ITEMS", 200_000);
     let addr = support::start_server(1, pages);
     let client = qurl::Client::builder()
@@ -140,13 +140,18 @@ async fn main() {
     assert_eq!(by_hand(&client, items, page).await, items);
     assert_eq!(streamed(&client, items, page).await, items);
     let (mut hand, mut stream) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        let t = Instant::now();
-        assert_eq!(by_hand(&client, items, page).await, items);
-        hand.push(t.elapsed());
-        let t = Instant::now();
-        assert_eq!(streamed(&client, items, page).await, items);
-        stream.push(t.elapsed());
+    for round in 0..rounds {
+        // Alternate which goes first, so neither always runs warmer.
+        for first in [round % 2 == 0, round % 2 != 0] {
+            let t = Instant::now();
+            if first {
+                assert_eq!(by_hand(&client, items, page).await, items);
+                hand.push(t.elapsed());
+            } else {
+                assert_eq!(streamed(&client, items, page).await, items);
+                stream.push(t.elapsed());
+            }
+        }
     }
     let (h, s) = (median(hand), median(stream));
     let ratio = s.as_secs_f64() / h.as_secs_f64();
