@@ -12,7 +12,18 @@ include!(concat!(env!("OUT_DIR"), "/schemas.rs"));
 
 #[test]
 fn every_operation_of_the_spec_has_exactly_one_method() {
-    assert_eq!(OPERATIONS.len(), 50, "the qURL API has 50 operations");
+    // Counted from the spec itself, so a spec that gains an operation fails
+    // only where that needs a decision (the surface snapshot), not here.
+    let spec: serde_json::Value =
+        serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json parses");
+    let in_spec = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().into_iter().flat_map(|m| m.keys()))
+        .filter(|k| ["get", "put", "post", "delete", "options", "head", "patch", "trace"].contains(&k.as_str()))
+        .count();
+    assert_eq!(OPERATIONS.len(), in_spec, "one row per operation of openapi.json");
     let table: BTreeSet<&str> = OPERATIONS.iter().map(|o| o.method.as_ref()).collect();
     let generated: BTreeSet<&str> = GENERATED_METHODS.iter().copied().collect();
     assert_eq!(table.len(), OPERATIONS.len(), "method names are unique");

@@ -13,6 +13,7 @@ pub mod manifest;
 mod names;
 pub mod normalise;
 mod pages;
+mod params;
 mod rewrite;
 
 pub use error::CodegenError;

@@ -41,7 +41,7 @@ pub fn rewrite(
         if let Item::Mod(m) = item
             && m.ident == "builder"
         {
-            found = rewrite_operation_builders(m, &paginated)?;
+            found = rewrite_operation_builders(m, &paginated, doc)?;
         }
     }
     let mut impls: Vec<Item> = Vec::new();
@@ -464,6 +464,7 @@ fn plain_value_setter(
 fn rewrite_operation_builders(
     m: &mut ItemMod,
     paginated: &std::collections::BTreeSet<String>,
+    doc: &Value,
 ) -> Result<Answers, String> {
     let Some((_, items)) = m.content.as_mut() else {
         return Err("progenitor's `builder` module is empty".into());
@@ -477,6 +478,7 @@ fn rewrite_operation_builders(
                 let Some((op, success)) = wrap_send(imp)? else {
                     continue;
                 };
+                crate::params::check_setters(imp, &op, doc);
                 let Some(page) = generic_arg(&success, "ResponseValue") else {
                     continue;
                 };

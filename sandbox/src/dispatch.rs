@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
-use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{ALLOW, AUTHORIZATION};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 
@@ -105,13 +105,19 @@ pub(crate) async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
 
     let (op, path_params) = match spec().route(&method, &path) {
         Route::Found(op, params) => (op, params),
-        Route::MethodNotAllowed => {
+        Route::MethodNotAllowed(allowed) => {
             let detail = format!("{method} is not allowed on {path}");
-            return fail(Problem::new(
+            let mut answer = fail(Problem::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 detail,
             ));
+            // RFC 9110: a 405 names the methods the path has.
+            let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            if let Ok(value) = HeaderValue::from_str(&names.join(", ")) {
+                answer.headers_mut().insert(ALLOW, value);
+            }
+            return answer;
         }
         Route::NotFound => return fail(Problem::not_found(format!("No API route matches {path}"))),
     };

@@ -70,7 +70,8 @@ pub(crate) type PathParams = Vec<(String, String)>;
 /// Where a request lands.
 pub(crate) enum Route<'a> {
     Found(&'a Operation, PathParams),
-    MethodNotAllowed,
+    /// The path exists; these are its methods (for `Allow`).
+    MethodNotAllowed(Vec<Method>),
     NotFound,
 }
 
@@ -128,13 +129,15 @@ impl Spec {
     /// Most specific match wins, so `/v1/qurls/batch` beats `/v1/qurls/{id}`.
     pub(crate) fn route(&self, method: &Method, path: &str) -> Route<'_> {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        let mut path_matched = false;
+        let mut allowed: Vec<Method> = Vec::new();
         let mut best: Option<(usize, &Operation, PathParams)> = None;
         for op in &self.operations {
             let Some(params) = op.matches(&parts) else {
                 continue;
             };
-            path_matched = true;
+            if !allowed.contains(&op.method) {
+                allowed.push(op.method.clone());
+            }
             let literals = op.segments.len() - params.len();
             if op.method == method && best.as_ref().is_none_or(|b| literals > b.0) {
                 best = Some((literals, op, params));
@@ -142,7 +145,7 @@ impl Spec {
         }
         match best {
             Some((_, op, params)) => Route::Found(op, params),
-            None if path_matched => Route::MethodNotAllowed,
+            None if !allowed.is_empty() => Route::MethodNotAllowed(allowed),
             None => Route::NotFound,
         }
     }

@@ -648,12 +648,11 @@ async fn quota_reflects_usage() {
 async fn unknown_paths_and_methods() {
     let api = Api::new().await;
     problem(api.get("/v2/nothing").await, 404, "not_found").await;
-    problem(
-        api.send(Method::PUT, "/v1/quota", None, None).await,
-        405,
-        "method_not_allowed",
-    )
-    .await;
+    let put = api.send(Method::PUT, "/v1/quota", None, None).await;
+    assert_eq!(put.headers()["allow"], "GET", "RFC 9110: a 405 names the methods");
+    problem(put, 405, "method_not_allowed").await;
+    let put = api.send(Method::PUT, "/v1/qurls", None, None).await;
+    assert_eq!(put.headers()["allow"], "GET, POST");
     // Public in the API: redeeming needs no token.
     let redeem = api
         .http
@@ -721,4 +720,20 @@ async fn hostile_input_never_breaks_the_server() {
         assert!((400..500).contains(&status), "{path} gave {status}");
     }
     assert_eq!(api.get("/v1/quota").await.status().as_u16(), 200);
+}
+
+/// An empty cursor is the first page (listings end with `next_cursor: ""`,
+/// so a client that hands back what it got is not refused), and `limit` is
+/// bounded on every listing.
+#[tokio::test]
+async fn an_empty_cursor_is_the_first_page_and_limit_is_bounded_everywhere() {
+    let api = Api::new().await;
+    let first = api.get("/v1/qurls?cursor=").await;
+    assert_eq!(first.status(), 200);
+    for path in ["/v1/billing/invoices", "/v1/domains", "/v1/qurls", "/v1/webhooks"] {
+        let answer = api.get(&format!("{path}?limit=101")).await;
+        assert_eq!(answer.status(), 400, "{path}");
+        let ok = api.get(&format!("{path}?limit=100&cursor=")).await;
+        assert_eq!(ok.status(), 200, "{path}");
+    }
 }

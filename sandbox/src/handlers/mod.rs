@@ -193,7 +193,8 @@ impl Call<'_> {
             .and_then(Value::as_u64)
             .unwrap_or(20) as usize;
         let scope = format!("{}|{scope}", self.op.id);
-        let after = match self.query("cursor") {
+        // An empty cursor is the first page: listings end with `next_cursor: ""`.
+        let after = match self.query("cursor").filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => match decode_cursor(c, &scope) {
                 Some(key) => Some(key),
