@@ -21,9 +21,18 @@ fn every_operation_of_the_spec_has_exactly_one_method() {
         .expect("paths")
         .values()
         .flat_map(|item| item.as_object().into_iter().flat_map(|m| m.keys()))
-        .filter(|k| ["get", "put", "post", "delete", "options", "head", "patch", "trace"].contains(&k.as_str()))
+        .filter(|k| {
+            [
+                "get", "put", "post", "delete", "options", "head", "patch", "trace",
+            ]
+            .contains(&k.as_str())
+        })
         .count();
-    assert_eq!(OPERATIONS.len(), in_spec, "one row per operation of openapi.json");
+    assert_eq!(
+        OPERATIONS.len(),
+        in_spec,
+        "one row per operation of openapi.json"
+    );
     let table: BTreeSet<&str> = OPERATIONS.iter().map(|o| o.method.as_ref()).collect();
     let generated: BTreeSet<&str> = GENERATED_METHODS.iter().copied().collect();
     assert_eq!(table.len(), OPERATIONS.len(), "method names are unique");

@@ -649,7 +649,11 @@ async fn unknown_paths_and_methods() {
     let api = Api::new().await;
     problem(api.get("/v2/nothing").await, 404, "not_found").await;
     let put = api.send(Method::PUT, "/v1/quota", None, None).await;
-    assert_eq!(put.headers()["allow"], "GET", "RFC 9110: a 405 names the methods");
+    assert_eq!(
+        put.headers()["allow"],
+        "GET",
+        "RFC 9110: a 405 names the methods"
+    );
     problem(put, 405, "method_not_allowed").await;
     let put = api.send(Method::PUT, "/v1/qurls", None, None).await;
     assert_eq!(put.headers()["allow"], "GET, POST");
@@ -730,7 +734,12 @@ async fn an_empty_cursor_is_the_first_page_and_limit_is_bounded_everywhere() {
     let api = Api::new().await;
     let first = api.get("/v1/qurls?cursor=").await;
     assert_eq!(first.status(), 200);
-    for path in ["/v1/billing/invoices", "/v1/domains", "/v1/qurls", "/v1/webhooks"] {
+    for path in [
+        "/v1/billing/invoices",
+        "/v1/domains",
+        "/v1/qurls",
+        "/v1/webhooks",
+    ] {
         let answer = api.get(&format!("{path}?limit=101")).await;
         assert_eq!(answer.status(), 400, "{path}");
         let ok = api.get(&format!("{path}?limit=100&cursor=")).await;

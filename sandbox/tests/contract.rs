@@ -851,4 +851,6 @@ async fn account(w: &mut Walk) {
     assert_eq!(invoices, 2);
     assert_eq!(w.pages("/v1/connectors/installations").await, 0);
     w.get(400, "/v1/connectors/installations?limit=0").await;
+    w.get(400, "/v1/billing/invoices?limit=101").await;
+    w.get(400, "/v1/domains?limit=101").await;
 }
