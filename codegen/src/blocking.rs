@@ -71,9 +71,9 @@ fn response_type(imp: &ItemImpl) -> Option<String> {
         ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
         _ => None,
     })?;
-    let value = crate::rewrite::send_success_type(send)?;
-    let inner = crate::rewrite::generic_arg(&value, "ResponseValue")?;
-    Some(match crate::rewrite::last_ident(inner) {
+    let value = crate::syntax::send_success_type(send)?;
+    let inner = crate::syntax::generic_arg(&value, "ResponseValue")?;
+    Some(match crate::syntax::last_ident(inner) {
         Some(name) => name,
         None => inner.to_token_stream().to_string(),
     })
@@ -83,7 +83,7 @@ fn response_type(imp: &ItemImpl) -> Option<String> {
 fn body_type(imp: &ItemImpl) -> Option<String> {
     imp.items.iter().find_map(|i| match i {
         ImplItem::Fn(f) if f.sig.ident == "body" => {
-            crate::rewrite::last_ident(&crate::rewrite::setter_target(f)?)
+            crate::syntax::last_ident(&crate::syntax::setter_target(f)?)
         }
         _ => None,
     })

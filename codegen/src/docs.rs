@@ -198,7 +198,7 @@ pub fn rewrite_client_docs(
     for item in &mut file.items {
         let syn::Item::Impl(imp) = item else { continue };
         if imp.trait_.is_some()
-            || crate::rewrite::last_ident(&imp.self_ty).as_deref() != Some("Client")
+            || crate::syntax::last_ident(&imp.self_ty).as_deref() != Some("Client")
         {
             continue;
         }

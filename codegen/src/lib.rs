@@ -15,6 +15,7 @@ pub mod normalise;
 mod pages;
 mod params;
 mod rewrite;
+mod syntax;
 
 pub use error::CodegenError;
 pub use generate::{Generated, generate_from_value, generate_to_dir};

@@ -20,7 +20,7 @@ use syn::{Item, ItemMod, Type};
 
 use crate::names::method_name;
 use crate::normalise::resolve_ref;
-use crate::rewrite::generic_arg;
+use crate::syntax::generic_arg;
 
 /// Method names of the paginated operations of a normalised document.
 pub fn paginated_methods(doc: &Value) -> BTreeSet<String> {
@@ -99,7 +99,7 @@ fn optional(ty: &Type) -> Option<&Type> {
 }
 
 fn type_name(ty: &Type) -> Option<String> {
-    crate::rewrite::last_ident(optional(ty).unwrap_or(ty))
+    crate::syntax::last_ident(optional(ty).unwrap_or(ty))
 }
 
 /// `Option<&Meta>` from `self.meta`, whether the field is optional or not.
@@ -164,7 +164,7 @@ fn list_items(
         let (item, from_d) = list_items(structs, page, inner, quote!(d))?;
         return Ok((item, quote!(#expr.map(|d| #from_d).unwrap_or_default())));
     }
-    let name = crate::rewrite::last_ident(ty).unwrap_or_default();
+    let name = crate::syntax::last_ident(ty).unwrap_or_default();
     let lists: Vec<&(String, Type)> = structs
         .get(&name)
         .into_iter()

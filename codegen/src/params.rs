@@ -12,7 +12,7 @@ use syn::{ImplItem, ItemImpl, Type, parse_quote};
 
 use crate::names::method_name;
 use crate::normalise::{VERBS, resolve_ref};
-use crate::rewrite::{generic_arg, last_ident, setter_target};
+use crate::syntax::{generic_arg, last_ident, setter_target};
 
 /// The parameters (resolved) of the operation whose method is `method`.
 fn parameters<'a>(doc: &'a Value, method: &str) -> Vec<&'a Value> {

@@ -11,13 +11,11 @@
 //!   turns the outcome into the one error type;
 //! - every builder is `#[must_use]`.
 
+use crate::syntax::{generic_arg, last_ident, send_success_type, setter_target};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
-use syn::{
-    Expr, GenericArgument, ImplItem, ImplItemFn, Item, ItemImpl, ItemMod, PathArguments,
-    ReturnType, Type, WherePredicate, parse_quote,
-};
+use syn::{Expr, ImplItem, ImplItemFn, Item, ItemImpl, ItemMod, PathArguments, Type, parse_quote};
 
 /// Apply every edit. `doc` is the normalised document (number ranges,
 /// lists), `ops` the manifest (replay classes for the docs).
@@ -86,41 +84,6 @@ fn submodule<'a>(m: &'a mut ItemMod, name: &str) -> Option<&'a mut ItemMod> {
         Item::Mod(sub) if sub.ident == name => Some(sub),
         _ => None,
     })
-}
-
-/// The last path segment of a type, e.g. `CreateQurlRequest` for
-/// `super::CreateQurlRequest`.
-pub fn last_ident(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        _ => None,
-    }
-}
-
-/// `Some(T)` when `ty` is `Wrapper<T>` (matched on the last segment).
-pub fn generic_arg<'a>(ty: &'a Type, wrapper: &str) -> Option<&'a Type> {
-    generic_args(ty, wrapper)?.into_iter().next()
-}
-
-/// The type arguments of `ty` when it is `Wrapper<..>`.
-pub fn generic_args<'a>(ty: &'a Type, wrapper: &str) -> Option<Vec<&'a Type>> {
-    let Type::Path(p) = ty else { return None };
-    let last = p.path.segments.last()?;
-    if last.ident != wrapper {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    Some(
-        args.args
-            .iter()
-            .filter_map(|a| match a {
-                GenericArgument::Type(t) => Some(t),
-                _ => None,
-            })
-            .collect(),
-    )
 }
 
 fn must_use(attrs: &mut Vec<syn::Attribute>) {
@@ -230,30 +193,6 @@ fn name_allowed_in_match(m: &mut syn::ExprMatch) {
 }
 
 // ---- body builders -------------------------------------------------------
-
-/// The target type of a setter: `X` in `where T: TryInto<X>`.
-pub fn setter_target(f: &ImplItemFn) -> Option<Type> {
-    let wc = f.sig.generics.where_clause.as_ref()?;
-    wc.predicates.iter().find_map(|p| match p {
-        WherePredicate::Type(t) => t.bounds.iter().find_map(|b| match b {
-            syn::TypeParamBound::Trait(tb) => {
-                let seg = tb.path.segments.last()?;
-                if seg.ident != "TryInto" {
-                    return None;
-                }
-                match &seg.arguments {
-                    PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
-                        GenericArgument::Type(t) => Some(t.clone()),
-                        _ => None,
-                    }),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }),
-        _ => None,
-    })
-}
 
 fn rewrite_type_builders(builder: &mut ItemMod, doc: &Value) -> Result<(), String> {
     let Some((_, items)) = builder.content.as_mut() else {
@@ -503,14 +442,6 @@ fn rewrite_operation_builders(
     }
     items.append(&mut list_calls);
     Ok(found)
-}
-
-/// `ResponseValue<T>` out of `Result<ResponseValue<T>, Error<E>>`.
-pub fn send_success_type(f: &ImplItemFn) -> Option<Type> {
-    let ReturnType::Type(_, ty) = &f.sig.output else {
-        return None;
-    };
-    generic_arg(ty, "Result").cloned()
 }
 
 fn operation_id(f: &ImplItemFn) -> Option<String> {
