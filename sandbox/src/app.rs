@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::counters::Counters;
 use crate::faults::FaultPlan;
+use crate::handlers::{Outcome, render};
 use crate::idempotency::{IdemKey, IdemStore};
 use crate::problem::Problem;
 use crate::reply::Reply;
@@ -20,7 +21,7 @@ pub(crate) struct Config {
     pub base_url: String,
     pub slow_delay: Duration,
     pub retry_after_secs: u64,
-    pub delivery: crate::outbox::DeliverySettings,
+    pub delivery: crate::delivery::DeliverySettings,
 }
 
 /// Everything guarded by the one lock: records, stored answers and counters.
@@ -62,7 +63,7 @@ pub(crate) struct IdemSlot {
 
 impl Ctx {
     pub(crate) fn problem(&self, p: Problem) -> Reply {
-        crate::dispatch::render(self.op, p, &self.path, &self.request_id)
+        render(self.op, p, &self.path, &self.request_id)
     }
 
     fn unkeyed_fingerprint(&self) -> u64 {
@@ -72,19 +73,6 @@ impl Ctx {
         );
         crate::ids::fingerprint(text.as_bytes())
     }
-}
-
-/// Result of a handler's work inside the critical section.
-pub(crate) enum Outcome {
-    /// Carried out; `created` counts new objects (qURL tokens, keys, resources, ...);
-    /// `changed` is false when the request found what it asked for and changed nothing.
-    Committed {
-        reply: Reply,
-        created: u64,
-        changed: bool,
-    },
-    /// Nothing changed (a client error such as a conflict).
-    Rejected(Reply),
 }
 
 impl App {

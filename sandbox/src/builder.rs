@@ -12,9 +12,9 @@ use tokio::task::JoinHandle;
 
 use crate::app::{App, Config};
 use crate::counters::Counters;
+use crate::delivery::DeliverySettings;
 use crate::delivery::{DeliveryFault, DeliveryFaults, Policy};
 use crate::faults::{FaultKind, FaultPlan, ScriptedFault};
-use crate::outbox::DeliverySettings;
 use crate::{dispatch, server};
 
 /// Configuration for a [`Sandbox`]; every setter takes and returns `self`.

@@ -14,8 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 
+use crate::admin;
 use crate::app::{App, Ctx, IdemSlot};
-use crate::handlers::{self, Call, admin};
+use crate::handlers::{self, Call, render};
 use crate::idempotency::{Begin, IdemKey, body_fingerprint};
 use crate::problem::Problem;
 use crate::reply::Reply;
@@ -47,17 +48,6 @@ pub(crate) fn owner(headers: &HeaderMap) -> Option<String> {
         && token.starts_with("lv_")
         && !token.contains(char::is_whitespace);
     valid.then(|| token.to_owned())
-}
-
-/// A problem in the shape the operation documents for its status: problem+json,
-/// except where the spec gives the status an `application/json` body of the
-/// operation's own (the batch 400).
-pub(crate) fn render(op: &Operation, p: Problem, instance: &str, request_id: &str) -> Reply {
-    let media = op.statuses.get(&p.status.as_u16()).cloned().flatten();
-    if media.as_deref() == Some("application/json") {
-        return handlers::batch::batch_rejection(p, request_id);
-    }
-    p.into_reply(instance, request_id)
 }
 
 async fn pause(delay: Option<Duration>) {

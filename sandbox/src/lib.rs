@@ -17,6 +17,7 @@
 //! # }
 //! ```
 
+mod admin;
 mod app;
 mod builder;
 pub mod contract;

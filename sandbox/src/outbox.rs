@@ -6,14 +6,7 @@
 use std::sync::Arc;
 
 use crate::app::App;
-use crate::delivery::{self, DeliveryFaults, Policy, Record};
-
-/// How the sandbox delivers webhooks: retry policy and injected faults.
-#[derive(Debug, Default)]
-pub(crate) struct DeliverySettings {
-    pub policy: Policy,
-    pub faults: DeliveryFaults,
-}
+use crate::delivery::{self, Record};
 
 /// Takes the outbox and starts one delivery task per entry. Call it after
 /// the commit, without holding the lock.

@@ -38,6 +38,13 @@ pub use faults::{DeliveryFault, DeliveryFaults};
 pub use signing::signature;
 pub use target::{Target, TargetError, loopback_target};
 
+/// How the sandbox delivers webhooks: retry policy and injected faults.
+#[derive(Debug, Default)]
+pub(crate) struct DeliverySettings {
+    pub policy: Policy,
+    pub faults: DeliveryFaults,
+}
+
 /// `User-Agent` of every delivery.
 ///
 /// ```

@@ -4,9 +4,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::Outcome;
 use super::qurls::{CreateQurlRequest, create_one, pair};
 use super::{Answer, Call, done};
-use crate::app::Outcome;
 use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::rules;

@@ -11,7 +11,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::app::Outcome;
 use crate::ids;
 use crate::problem::Problem;
 use crate::reply::{Page, Reply};
@@ -19,9 +18,32 @@ use crate::spec::Operation;
 use crate::store::{Owned, Store};
 use crate::validate::Input;
 
+/// Result of a handler's work inside the critical section.
+pub(crate) enum Outcome {
+    /// Carried out; `created` counts new objects (qURL tokens, keys, resources, ...);
+    /// `changed` is false when the request found what it asked for and changed nothing.
+    Committed {
+        reply: Reply,
+        created: u64,
+        changed: bool,
+    },
+    /// Nothing changed (a client error such as a conflict).
+    Rejected(Reply),
+}
+
+/// A problem in the shape the operation documents for its status: problem+json,
+/// except where the spec gives the status an `application/json` body of the
+/// operation's own (the batch 400).
+pub(crate) fn render(op: &Operation, p: Problem, instance: &str, request_id: &str) -> Reply {
+    let media = op.statuses.get(&p.status.as_u16()).cloned().flatten();
+    if media.as_deref() == Some("application/json") {
+        return batch::batch_rejection(p, request_id);
+    }
+    p.into_reply(instance, request_id)
+}
+
 mod access;
 mod account;
-pub(crate) mod admin;
 mod api_keys;
 pub(crate) mod batch;
 mod domains;
