@@ -129,23 +129,27 @@ impl Spec {
     /// Most specific match wins, so `/v1/qurls/batch` beats `/v1/qurls/{id}`.
     pub(crate) fn route(&self, method: &Method, path: &str) -> Route<'_> {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        let mut allowed: Vec<Method> = Vec::new();
+        // The methods of the most specific template that matches (for `Allow`).
+        let mut allowed: (usize, Vec<Method>) = (0, Vec::new());
         let mut best: Option<(usize, &Operation, PathParams)> = None;
         for op in &self.operations {
             let Some(params) = op.matches(&parts) else {
                 continue;
             };
-            if !allowed.contains(&op.method) {
-                allowed.push(op.method.clone());
-            }
             let literals = op.segments.len() - params.len();
+            if allowed.1.is_empty() || literals > allowed.0 {
+                allowed = (literals, Vec::new());
+            }
+            if literals == allowed.0 && !allowed.1.contains(&op.method) {
+                allowed.1.push(op.method.clone());
+            }
             if op.method == method && best.as_ref().is_none_or(|b| literals > b.0) {
                 best = Some((literals, op, params));
             }
         }
         match best {
             Some((_, op, params)) => Route::Found(op, params),
-            None if !allowed.is_empty() => Route::MethodNotAllowed(allowed),
+            None if !allowed.1.is_empty() => Route::MethodNotAllowed(allowed.1),
             None => Route::NotFound,
         }
     }
@@ -381,6 +385,11 @@ mod tests {
             panic!("PUT /v1/qurls is not a 405")
         };
         assert_eq!(allowed, [Method::GET, Method::POST]);
+        // `/v1/qurls/batch` also fits `/v1/qurls/{id}`; only its own methods count.
+        let Route::MethodNotAllowed(allowed) = s.route(&Method::OPTIONS, "/v1/qurls/batch") else {
+            panic!("OPTIONS /v1/qurls/batch is not a 405")
+        };
+        assert_eq!(allowed, [Method::POST]);
         assert!(matches!(s.route(&Method::GET, "/v2/x"), Route::NotFound));
     }
 
