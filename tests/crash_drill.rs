@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 const ITEMS: u64 = 300;
 const OWNER: &str = "lv_live_drill_owner_0001";
@@ -162,6 +162,7 @@ fn qurls_in_the_api(base_url: &str) -> u64 {
             .get_qurls()
             .limit(100)
             .by_item()
+            .take(1000) // bounded, whatever the walk does
             .try_collect()
             .await
             .expect("walk the list");

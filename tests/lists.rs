@@ -44,6 +44,7 @@ async fn a_thousand_items_at_limit_10_take_exactly_100_page_requests() {
         .get_qurls()
         .limit(10)
         .by_item()
+        .take(1001) // bounded: a walk that loops fails here instead of hanging
         .map_ok(|q| q.resource_id.unwrap_or_default())
         .try_collect()
         .await
@@ -104,6 +105,7 @@ async fn filters_and_limit_go_to_every_page() {
         .type_("tunnel")
         .limit(2)
         .by_page()
+        .take(5)
         .try_collect()
         .await
         .expect("walk");
@@ -142,6 +144,7 @@ async fn walk_scripted(replies: Vec<Reply>) -> (Vec<Result<String, qurl::Error>>
     let out = client
         .get_qurls()
         .by_item()
+        .take(10)
         .map_ok(|q| q.resource_id.unwrap_or_default())
         .collect()
         .await;
@@ -224,6 +227,7 @@ async fn a_failed_page_is_resumed_from_its_cursor() {
         .limit(10)
         .cursor(cursor)
         .by_item()
+        .take(31)
         .map_ok(|q| q.resource_id.unwrap())
         .try_collect()
         .await
@@ -240,6 +244,7 @@ async fn a_failed_first_page_has_no_cursor() {
     let err = client
         .get_qurls()
         .by_page()
+        .take(3)
         .try_collect::<Vec<_>>()
         .await
         .expect_err("nothing listens");
@@ -248,6 +253,7 @@ async fn a_failed_first_page_has_no_cursor() {
         .get_qurls()
         .cursor("c7")
         .by_page()
+        .take(3)
         .try_collect::<Vec<_>>()
         .await
         .expect_err("nothing listens");
@@ -272,6 +278,7 @@ fn the_blocking_client_walks_with_an_iterator() {
         .get_qurls()
         .limit(10)
         .by_item()
+        .take(46)
         .map(|r| r.map(|q| q.resource_id.unwrap_or_default()))
         .collect::<Result<_, _>>()
         .expect("walk");

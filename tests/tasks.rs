@@ -77,6 +77,7 @@ async fn protect_url_under_30_percent_faults_never_leaves_two_resources_for_one_
         .get_resources()
         .limit(100)
         .by_item()
+        .take(200) // bounded: a looping walk fails the count below
         .try_collect()
         .await
         .unwrap();
