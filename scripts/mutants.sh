@@ -11,7 +11,7 @@
 # error, body (src/<group>.rs) and rewrite (codegen/src/rewrite.rs). Each
 # mutant runs only the test targets that exercise its group (the soak test
 # never), so a mutant costs an incremental build and a few seconds of tests.
-# Mutants are built in this tree (--in-place, so the build is incremental),
+# Mutants are built one at a time in this tree (--in-place: incremental builds),
 # so the script refuses to start on uncommitted changes to src/ or codegen/;
 # cargo-mutants puts every file back after each mutant. Results go to
 # mutants.out/<group>/ (caught.txt, missed.txt, unviable.txt, timeout.txt).
@@ -94,7 +94,7 @@ for group in "${groups[@]}"; do
   echo "== $group: $(date -u +%FT%TZ)"
   started=$SECONDS
   status=0
-  nice -n 19 cargo mutants --in-place --all-features --no-shuffle -j 1 \
+  nice -n 19 cargo mutants --in-place --all-features --no-shuffle \
     -o "mutants.out/$group" "${files[@]}" "${args[@]}" "${more[@]}" \
     "${extra[@]}" "${harness[@]}" || status=$?
   echo "== $group: exit $status after $((SECONDS - started)) s"
