@@ -14,7 +14,8 @@
 # Mutants are built one at a time in this tree (--in-place: incremental builds),
 # so the script refuses to start on uncommitted changes to src/ or codegen/;
 # cargo-mutants puts every file back after each mutant. Results go to
-# mutants.out/<group>/ (caught.txt, missed.txt, unviable.txt, timeout.txt).
+# mutants.out/<group>/mutants.out/ (caught.txt, missed.txt, unviable.txt,
+# timeout.txt, outcomes.json).
 # Too long for CI: see MUTANTS.md for how long each group took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,6 +93,7 @@ for group in "${groups[@]}"; do
       ;;
   esac
   echo "== $group: $(date -u +%FT%TZ)"
+  mkdir -p "mutants.out/$group"
   started=$SECONDS
   status=0
   nice -n 19 cargo mutants --in-place --all-features --no-shuffle \
