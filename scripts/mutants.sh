@@ -44,8 +44,9 @@ fi
 
 # --test=NAME for each integration test target.
 tests() { printf -- '--cargo-test-arg=--test=%s\n' "$@"; }
-# The webhook signature property tests (2 x 10,000 cases) only matter to webhooks.
-skip_proptests=(-- --skip webhooks::verify::tests)
+# The webhook signature property tests (2 x 10,000 cases) only matter to
+# webhooks; the second -- passes --skip to the test binaries.
+skip_proptests=(-- -- --skip webhooks::verify::tests)
 
 for group in "${groups[@]}"; do
   files=()
