@@ -48,6 +48,23 @@ tests() { printf -- '--cargo-test-arg=--test=%s\n' "$@"; }
 # webhooks; the second -- passes --skip to the test binaries.
 skip_proptests=(-- -- --skip webhooks::verify::tests)
 
+# Per file: caught, missed, timeout, unviable, and caught / (caught + missed + timeout).
+summary() {
+  local dir=$1
+  [[ -f $dir/caught.txt ]] || return 0
+  for outcome in caught missed timeout unviable; do
+    cut -d: -f1 "$dir/$outcome.txt" | sed "s/\$/ $outcome/"
+  done | awk '
+    { n[$1, $2]++; files[$1] = 1 }
+    END {
+      printf "%-34s %6s %6s %7s %8s %6s\n", "file", "caught", "missed", "timeout", "unviable", "score"
+      for (f in files) {
+        viable = n[f, "caught"] + n[f, "missed"] + n[f, "timeout"]
+        printf "%-34s %6d %6d %7d %8d %5.0f%%\n", f, n[f, "caught"], n[f, "missed"], n[f, "timeout"], n[f, "unviable"], viable ? 100 * n[f, "caught"] / viable : 100
+      }
+    }' | sort
+}
+
 for group in "${groups[@]}"; do
   files=()
   args=(--cargo-test-arg=--lib)
@@ -101,4 +118,5 @@ for group in "${groups[@]}"; do
     -o "mutants.out/$group" "${files[@]}" "${args[@]}" "${more[@]}" \
     "${extra[@]}" "${harness[@]}" || status=$?
   echo "== $group: exit $status after $((SECONDS - started)) s"
+  summary "mutants.out/$group/mutants.out"
 done
