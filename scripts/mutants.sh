@@ -60,10 +60,16 @@ summary() {
       printf "%-34s %6s %6s %7s %8s %6s\n", "file", "caught", "missed", "timeout", "unviable", "score"
       for (f in files) {
         viable = n[f, "caught"] + n[f, "missed"] + n[f, "timeout"]
-        printf "%-34s %6d %6d %7d %8d %5.0f%%\n", f, n[f, "caught"], n[f, "missed"], n[f, "timeout"], n[f, "unviable"], viable ? 100 * n[f, "caught"] / viable : 100
+        score = viable ? sprintf("%5.0f%%", 100 * n[f, "caught"] / viable) : "n/a"
+        printf "%-34s %6d %6d %7d %8d %6s\n", f, n[f, "caught"], n[f, "missed"], n[f, "timeout"], n[f, "unviable"], score
       }
     }' | sort
 }
+
+# A mutant that fails a property test makes proptest write a regression
+# file; those seeds belong to mutants, not to the code.
+had_regressions=false
+[[ -e proptest-regressions ]] && had_regressions=true
 
 for group in "${groups[@]}"; do
   files=()
@@ -120,3 +126,4 @@ for group in "${groups[@]}"; do
   echo "== $group: exit $status after $((SECONDS - started)) s"
   summary "mutants.out/$group/mutants.out"
 done
+$had_regressions || rm -rf proptest-regressions

@@ -37,15 +37,16 @@ async fn copies_during_a_failing_run_then_the_retry<S>(
     });
     started_rx.await.expect("the first handler started");
 
-    for copy in 1..=2 {
+    // A handler that succeeds, counting its runs.
+    let deliver = || {
         let processed = processed.clone();
-        let answer = other
-            .run(DELIVERY, || async move {
-                processed.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, &str>("processed")
-            })
-            .await
-            .expect("the store answered");
+        other.run(DELIVERY, || async move {
+            processed.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, &str>("processed")
+        })
+    };
+    for copy in 1..=2 {
+        let answer = deliver().await.expect("the store answered");
         assert_eq!(answer, Processed::InProgress, "copy {copy}");
         assert_eq!(
             answer.status(),
@@ -64,14 +65,7 @@ async fn copies_during_a_failing_run_then_the_retry<S>(
         (1, Processed::Ran("processed")),
         (2, Processed::AlreadyDone),
     ] {
-        let processed = processed.clone();
-        let answer = other
-            .run(DELIVERY, || async move {
-                processed.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, &str>("processed")
-            })
-            .await
-            .expect("the store answered");
+        let answer = deliver().await.expect("the store answered");
         assert_eq!(answer, expected, "retry {retry}");
         assert_eq!(answer.status(), StatusCode::OK, "retry {retry}");
     }
