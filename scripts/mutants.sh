@@ -78,7 +78,7 @@ for group in "${groups[@]}"; do
   case $group in
     retry)
       files=(-f 'src/retry/*.rs')
-      mapfile -t more < <(tests classify budget retries replay_safety)
+      mapfile -t more < <(tests classify budget policy retries replay_safety)
       harness=("${skip_proptests[@]}")
       ;;
     webhooks)
