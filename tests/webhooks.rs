@@ -224,6 +224,31 @@ fn malformed_headers_are_refused_with_what_is_wrong() {
     );
 }
 
+/// The bound is inclusive: 256 characters are read, 257 refused.
+#[test]
+fn a_header_of_exactly_256_characters_is_accepted() {
+    let longest = format!("wd_{}", "x".repeat(253));
+    let event = webhooks::construct_event(
+        BODY,
+        &headers(SIGNED_WITH_CURRENT, "qurl.accessed", &longest),
+        &[CURRENT],
+    )
+    .expect("256 characters are within the bound");
+    assert_eq!(event.delivery_id(), longest);
+    let refused = webhooks::construct_event(
+        BODY,
+        &headers(SIGNED_WITH_CURRENT, "qurl.accessed", &format!("{longest}y")),
+        &[CURRENT],
+    );
+    assert_eq!(
+        refused.unwrap_err(),
+        Error::MalformedHeader {
+            name: "qurl-delivery",
+            problem: "longer than 256 characters"
+        }
+    );
+}
+
 #[test]
 fn the_event_header_must_agree_with_the_signed_type() {
     let headers = headers(SIGNED_WITH_CURRENT, "qurl.revoked", DELIVERY);

@@ -1,74 +1,19 @@
-//! `RedisStore` against a real `redis-server`, started here on 127.0.0.1 on
-//! a free port. Without `redis-server` these tests are skipped, except when
-//! `CI` is set: then they fail (`.ci/run` installs it).
+//! `RedisStore` against a real `redis-server`, started on 127.0.0.1 on a
+//! free port (`support::redis`). Without `redis-server` these tests are
+//! skipped, except when `CI` is set: then they fail (`.ci/run` installs it).
 #![cfg(feature = "redis")]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use qurl::webhooks::{Claim, DeliveryStore, OncePerDelivery, Processed, RedisStore, StoreError};
+use support::redis::{RedisServer, redis_server, store};
 
 const MINUTE: Duration = Duration::from_secs(60);
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// A `redis-server` child process, killed on drop.
-struct RedisServer {
-    child: Child,
-    url: String,
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts a private `redis-server`, or `None` (skip) when it is not
-/// installed and `CI` is not set.
-async fn redis_server() -> Option<RedisServer> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port on 127.0.0.1")
-        .port();
-    let spawned = Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match spawned {
-        Ok(child) => child,
-        Err(err) if std::env::var_os("CI").is_some() => {
-            panic!("redis-server is required in CI (.ci/run installs it): {err}")
-        }
-        Err(err) => {
-            eprintln!(
-                "skipping: redis-server not available ({err}); `apt-get install redis-server`"
-            );
-            return None;
-        }
-    };
-    let server = RedisServer {
-        child,
-        url: format!("redis://127.0.0.1:{port}/"),
-    };
-    // Bounded wait for the server to accept connections: 100 × 50 ms.
-    for _ in 0..100 {
-        if RedisStore::connect(&server.url).await.is_ok() {
-            return Some(server);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("redis-server did not accept connections on port {port} within 5 s");
-}
-
-async fn store(server: &RedisServer) -> RedisStore {
-    RedisStore::connect(&server.url).await.expect("connect")
-}
 
 async fn acquire(store: &RedisStore, id: &str, lease: Duration) -> qurl::webhooks::ClaimToken {
     match store.claim(id, lease).await.expect("claim") {

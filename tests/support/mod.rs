@@ -1,6 +1,12 @@
 //! Shared test helpers: a recording httpmock responder, a raw TCP server
-//! that drops connections, request views for snapshots, and test clients.
+//! that drops connections, request views for snapshots, test clients, and
+//! the tracing events a call emitted (`traces`), a private `redis-server`
+//! (`redis`).
 #![allow(dead_code)]
+
+#[cfg(feature = "redis")]
+pub mod redis;
+pub mod traces;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -226,8 +232,12 @@ pub enum RawStep {
     Answer(String),
     /// Write these exact bytes as the response, then close.
     AnswerRaw(String),
-    /// Read the request, then hold the connection open without answering.
+    /// Read the request, then hold the connection open without answering
+    /// for this long, while the next connections are served.
     Silent(Duration),
+    /// Read the request, then reset the connection (`SO_LINGER` 0: an RST,
+    /// not a FIN).
+    Reset,
 }
 
 pub async fn raw_server(steps: Vec<RawStep>) -> RawServer {
@@ -278,7 +288,13 @@ pub async fn raw_server(steps: Vec<RawStep>) -> RawServer {
                     let _ = sock.shutdown().await;
                 }
                 RawStep::Silent(hold) => {
-                    tokio::time::sleep(hold).await;
+                    tokio::spawn(async move {
+                        tokio::time::sleep(hold).await;
+                        drop(sock);
+                    });
+                }
+                RawStep::Reset => {
+                    sock.set_zero_linger().expect("SO_LINGER 0");
                     drop(sock);
                 }
                 RawStep::Answer(body) => {

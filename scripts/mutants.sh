@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Mutation testing with cargo-mutants (27.x): which changes to the code no
+# test notices. The last results, per file, are in MUTANTS.md.
+#
+#   cargo install cargo-mutants --locked
+#   scripts/mutants.sh                 # every group below, one after another
+#   scripts/mutants.sh retry webhooks  # some groups
+#   scripts/mutants.sh retry -- --baseline skip --timeout 120   # extra cargo-mutants options
+#
+# Groups: retry (src/retry/), webhooks (src/webhooks/), shim, idempotency,
+# error, body (src/<group>.rs) and rewrite (codegen/src/rewrite.rs). Each
+# mutant runs only the test targets that exercise its group (the soak test
+# never), so a mutant costs an incremental build and a few seconds of tests.
+# Mutants are built one at a time in this tree (--in-place: incremental builds),
+# so the script refuses to start on uncommitted changes to src/ or codegen/;
+# cargo-mutants puts every file back after each mutant. Results go to
+# mutants.out/<group>/mutants.out/ (caught.txt, missed.txt, unviable.txt,
+# timeout.txt, outcomes.json).
+# Too long for CI: see MUTANTS.md for how long each group took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The redis tests must run (not be skipped) for the redis store's mutants.
+export CI=true INSTA_UPDATE=no CARGO_TERM_COLOR=never
+
+all_groups=(retry webhooks shim idempotency error body rewrite)
+groups=()
+extra=()
+while (($#)); do
+  if [[ $1 == -- ]]; then
+    shift
+    extra=("$@")
+    break
+  fi
+  groups+=("$1")
+  shift
+done
+((${#groups[@]})) || groups=("${all_groups[@]}")
+
+if [[ -n $(git status --porcelain -- src codegen) ]]; then
+  echo "scripts/mutants.sh: uncommitted changes in src/ or codegen/; commit or stash them first" >&2
+  exit 1
+fi
+
+# --test=NAME for each integration test target.
+tests() { printf -- '--cargo-test-arg=--test=%s\n' "$@"; }
+# The webhook signature property tests (2 x 10,000 cases) only matter to
+# webhooks; the second -- passes --skip to the test binaries.
+skip_proptests=(-- -- --skip webhooks::verify::tests)
+
+# Per file: caught, missed, timeout, unviable, and caught / (caught + missed + timeout).
+summary() {
+  local dir=$1
+  [[ -f $dir/caught.txt ]] || return 0
+  for outcome in caught missed timeout unviable; do
+    cut -d: -f1 "$dir/$outcome.txt" | sed "s/\$/ $outcome/"
+  done | awk '
+    { n[$1, $2]++; files[$1] = 1 }
+    END {
+      printf "%-34s %6s %6s %7s %8s %6s\n", "file", "caught", "missed", "timeout", "unviable", "score"
+      for (f in files) {
+        viable = n[f, "caught"] + n[f, "missed"] + n[f, "timeout"]
+        score = viable ? sprintf("%5.0f%%", 100 * n[f, "caught"] / viable) : "n/a"
+        printf "%-34s %6d %6d %7d %8d %6s\n", f, n[f, "caught"], n[f, "missed"], n[f, "timeout"], n[f, "unviable"], score
+      }
+    }' | sort
+}
+
+# A mutant that fails a property test makes proptest write a regression
+# file; those seeds belong to mutants, not to the code.
+had_regressions=false
+[[ -e proptest-regressions ]] && had_regressions=true
+
+for group in "${groups[@]}"; do
+  files=()
+  args=(--cargo-test-arg=--lib)
+  harness=()
+  case $group in
+    retry)
+      files=(-f 'src/retry/*.rs')
+      mapfile -t more < <(tests classify budget policy retries replay_safety)
+      harness=("${skip_proptests[@]}")
+      ;;
+    webhooks)
+      files=(-f 'src/webhooks/*.rs')
+      mapfile -t more < <(tests webhooks webhooks_defaults webhooks_interleaving webhooks_redis webhooks_receiver webhooks_e2e)
+      ;;
+    shim)
+      files=(-f src/shim.rs)
+      mapfile -t more < <(tests classify budget retries replay_safety secrets surface hardening blocking)
+      harness=("${skip_proptests[@]}")
+      ;;
+    idempotency)
+      files=(-f src/idempotency.rs)
+      mapfile -t more < <(tests retries replay_safety surface hardening blocking)
+      harness=("${skip_proptests[@]}")
+      ;;
+    error)
+      files=(-f src/error.rs)
+      mapfile -t more < <(tests classify retries replay_safety surface hardening roundtrip secrets blocking)
+      harness=("${skip_proptests[@]}")
+      ;;
+    body)
+      files=(-f src/body.rs)
+      mapfile -t more < <(tests roundtrip surface hardening)
+      harness=("${skip_proptests[@]}")
+      ;;
+    rewrite)
+      # The generator is its own package, with its own tests.
+      files=(-p layerv-qurl-codegen -f codegen/src/rewrite.rs)
+      args=()
+      more=()
+      ;;
+    *)
+      echo "scripts/mutants.sh: unknown group $group (groups: ${all_groups[*]})" >&2
+      exit 2
+      ;;
+  esac
+  echo "== $group: $(date -u +%FT%TZ)"
+  mkdir -p "mutants.out/$group"
+  started=$SECONDS
+  status=0
+  nice -n 19 cargo mutants --in-place --all-features --no-shuffle \
+    -o "mutants.out/$group" "${files[@]}" "${args[@]}" "${more[@]}" \
+    "${extra[@]}" "${harness[@]}" || status=$?
+  echo "== $group: exit $status after $((SECONDS - started)) s"
+  summary "mutants.out/$group/mutants.out"
+done
+$had_regressions || rm -rf proptest-regressions
