@@ -37,7 +37,8 @@ pub enum ErrorKind {
     /// Refused locally before anything was sent: a body field, a parameter or
     /// an idempotency key broke the spec's rule. Fix the input.
     InvalidRequest,
-    /// The connection failed or broke before a full answer arrived.
+    /// The connection failed (a refused or timed-out connect: nothing was
+    /// sent) or broke before a full answer arrived.
     Transport,
     /// No answer within the attempt timeout or the call's deadline.
     Timeout,
@@ -335,7 +336,9 @@ impl Error {
         match e {
             G::InvalidRequest(message) => Self::invalid_request(name, message, None),
             G::CommunicationError(e) | G::ResponseBodyError(e) => {
-                let kind = if e.is_timeout() {
+                // A connect that timed out never reached the server: a
+                // connection failure, whose outcome is known (nothing done).
+                let kind = if e.is_timeout() && !e.is_connect() {
                     ErrorKind::Timeout
                 } else {
                     ErrorKind::Transport

@@ -145,9 +145,15 @@ async fn a_connect_timeout_is_a_connect_error_not_a_timeout() {
         .build()
         .unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    // The error reads as a timeout (`ErrorKind::Timeout`); the retry loop
-    // knows nothing was sent and retries even this undeclared create.
-    retried_until_exhausted(&client_over(&base, http, NO_TIMEOUT)).await;
+    // The retry loop knows nothing was sent and retries even this undeclared
+    // create; the caller is told the same: a connection failure, not an
+    // unknown outcome.
+    let err = retried_until_exhausted(&client_over(&base, http, NO_TIMEOUT)).await;
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert!(
+        !err.outcome_unknown(),
+        "never connected, so nothing to resume: {err}"
+    );
 }
 
 #[tokio::test]
