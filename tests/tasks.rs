@@ -343,3 +343,65 @@ fn the_blocking_client_has_the_same_helpers() {
         ErrorKind::NotFound
     );
 }
+
+#[tokio::test]
+async fn portal_options_and_the_callers_key_go_on_the_wire() {
+    let server = MockServer::start_async().await;
+    let created = r#"{"data":{"qurl_id":"q_1","resource_id":"r_1","qurl_link":"https://qurl.link/#at_abcdefghijklmnopqrstuv"},"meta":{"request_id":"r"}}"#;
+    let rec = script(&server, POST, "/v1/qurls", vec![reply(201, created)]);
+    let client = client(&server.base_url(), qurl::RetryPolicy::none());
+    let key = qurl::IdempotencyKey::derive("tasks-test", "portal-1");
+    let portal = client
+        .create_portal_for_url(
+            "https://example.com/wire",
+            PortalOptions::new()
+                .expires_in("2h")
+                .label("for Ana")
+                .one_time_use(true)
+                .max_sessions(2)
+                .session_duration("30m")
+                .idempotency_key(key.clone()),
+        )
+        .await
+        .unwrap();
+    let seen = &rec.all()[0];
+    let body: serde_json::Value = serde_json::from_slice(&seen.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "target_url": "https://example.com/wire",
+            "type": "url",
+            "expires_in": "2h",
+            "label": "for Ana",
+            "one_time_use": true,
+            "max_sessions": 2,
+            "session_duration": "30m",
+        })
+    );
+    assert_eq!(seen.key(), Some(key.as_str()));
+    let shown = format!("{portal:?}");
+    assert!(
+        shown.contains("q_1") && shown.contains("<redacted>"),
+        "{shown}"
+    );
+    assert!(!shown.contains("at_"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_created_qurl_without_its_id_or_link_is_an_unexpected_answer() {
+    for data in [
+        r#"{"qurl_id":"","qurl_link":"https://qurl.link/#at_abcdefghijklmnopqrstuv"}"#,
+        r#"{"qurl_id":"q_1","qurl_link":""}"#,
+        r#"{"qurl_id":"q_1"}"#,
+    ] {
+        let server = MockServer::start_async().await;
+        let body = format!(r#"{{"data":{data},"meta":{{"request_id":"r"}}}}"#);
+        script(&server, POST, "/v1/qurls", vec![reply(201, body)]);
+        let client = client(&server.base_url(), qurl::RetryPolicy::none());
+        let err = client
+            .create_portal_for_url("https://example.com", PortalOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedResponse, "{data}");
+    }
+}
