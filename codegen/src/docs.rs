@@ -40,19 +40,6 @@ pub fn retries(replay: Replay) -> &'static str {
     }
 }
 
-/// Rust setter name for a spec property (progenitor appends `_` to keywords).
-fn setter(name: &str) -> String {
-    const KEYWORDS: [&str; 12] = [
-        "type", "match", "ref", "self", "fn", "impl", "loop", "move", "mod", "use", "where",
-        "async",
-    ];
-    if KEYWORDS.contains(&name) {
-        format!("{name}_")
-    } else {
-        name.to_owned()
-    }
-}
-
 /// A literal that converts into a value of `schema` (enough to compile and
 /// to read well; the example does not depend on the call succeeding).
 fn value(schema: &Value, components: &Value) -> Option<String> {
@@ -115,7 +102,7 @@ fn body_fields(body: &Value, components: &Value) -> String {
         .filter_map(|n| {
             Some(format!(
                 ".{}({})",
-                setter(n),
+                crate::syntax::setter_name(n),
                 value(props.get(*n)?, components)?
             ))
         })
@@ -141,7 +128,10 @@ pub fn example(op: &Operation, spec_op: &Value, components: &Value, list: bool) 
             .and_then(|q| q.get("schema"))
             .and_then(|s| value(s, components))
             .unwrap_or_else(|| "\"example\"".into());
-        chain.push_str(&format!("\n    .{}({schema})", setter(&p.name)));
+        chain.push_str(&format!(
+            "\n    .{}({schema})",
+            crate::syntax::setter_name(&p.name)
+        ));
     }
     let body = spec_op
         .pointer("/requestBody/content/application~1json/schema")

@@ -12,7 +12,7 @@ use syn::{ImplItem, ItemImpl, Type, parse_quote};
 
 use crate::names::method_name;
 use crate::normalise::{VERBS, resolve_ref};
-use crate::syntax::{generic_arg, last_ident, setter_target};
+use crate::syntax::{generic_arg, is_integer, last_ident, setter_name, setter_target};
 
 /// The parameters (resolved) of the operation whose method is `method`.
 fn parameters<'a>(doc: &'a Value, method: &str) -> Vec<&'a Value> {
@@ -39,22 +39,13 @@ fn parameters<'a>(doc: &'a Value, method: &str) -> Vec<&'a Value> {
     Vec::new()
 }
 
-/// progenitor's name for a parameter's setter.
-fn setter_name(param: &str) -> String {
-    let name = param.to_ascii_lowercase().replace(['-', '.'], "_");
-    match syn::parse_str::<syn::Ident>(&name) {
-        Ok(_) => name,
-        Err(_) => format!("{name}_"),
-    }
-}
-
 /// A check of `x: &T` against `schema`, returning `Err(message)` on a
 /// broken rule; `None` when the schema states nothing to check.
 fn check(name: &str, ty: &Type, schema: &Value, in_path: bool) -> Option<TokenStream> {
     let mut checks = Vec::new();
     let ty_name = last_ident(ty).unwrap_or_default();
     let number = |k: &str| schema.get(k).and_then(Value::as_i64);
-    if ty_name.starts_with("NonZero") || is_integer(&ty_name) {
+    if ty_name.starts_with("NonZero") || is_integer(ty) {
         let value = if ty_name.starts_with("NonZero") {
             quote!(x.get() as i128)
         } else {
@@ -118,13 +109,6 @@ fn check(name: &str, ty: &Type, schema: &Value, in_path: bool) -> Option<TokenSt
         }
     }
     (!checks.is_empty()).then(|| quote!(#(#checks)*))
-}
-
-fn is_integer(ty: &str) -> bool {
-    matches!(
-        ty,
-        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "isize" | "usize"
-    )
 }
 
 /// progenitor's setters drop the conversion's error (`map_err(|_| ..)`), so

@@ -11,7 +11,7 @@
 //!   turns the outcome into the one error type;
 //! - every builder is `#[must_use]`.
 
-use crate::syntax::{generic_arg, last_ident, send_success_type, setter_target};
+use crate::syntax::{generic_arg, is_integer, last_ident, send_success_type, setter_target};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
@@ -230,13 +230,6 @@ fn property_schema<'a>(schema: &'a Value, field: &str) -> Option<&'a Value> {
     props
         .get(field)
         .or_else(|| props.get(field.trim_start_matches("r#").trim_end_matches('_')))
-}
-
-fn is_integer(ty: &Type) -> bool {
-    matches!(
-        last_ident(ty).as_deref(),
-        Some("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "isize" | "usize")
-    )
 }
 
 fn is_float(ty: &Type) -> bool {

@@ -69,3 +69,21 @@ pub fn send_success_type(f: &ImplItemFn) -> Option<Type> {
     };
     generic_arg(ty, "Result").cloned()
 }
+
+/// A Rust integer type (`i64`, `u32`, ...).
+pub fn is_integer(ty: &Type) -> bool {
+    matches!(
+        last_ident(ty).as_deref(),
+        Some("i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "isize" | "usize")
+    )
+}
+
+/// progenitor's name for a setter of spec field or parameter `name`
+/// (lower case, `-`/`.` as `_`, and `_` appended to a Rust keyword).
+pub fn setter_name(name: &str) -> String {
+    let name = name.to_ascii_lowercase().replace(['-', '.'], "_");
+    match syn::parse_str::<syn::Ident>(&name) {
+        Ok(_) => name,
+        Err(_) => format!("{name}_"),
+    }
+}
