@@ -12,6 +12,7 @@ pub mod pages;
 mod problem;
 mod replay;
 pub mod retry;
+mod rules;
 mod secret;
 mod shim;
 pub mod tasks;

@@ -152,7 +152,9 @@ async fn validation_errors_keep_their_invalid_fields() {
             "meta": {"request_id": "r"}
         }));
     });
-    let body: qurl::types::CreateQurlRequest = serde_json::from_value(json!({})).unwrap();
+    // A body the client accepts; the server refuses it all the same.
+    let body: qurl::types::CreateQurlRequest =
+        serde_json::from_value(json!({"target_url": "https://example.com/x"})).unwrap();
     let err = test_client(&server.base_url())
         .post_qurls()
         .body(body)

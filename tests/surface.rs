@@ -222,7 +222,7 @@ async fn batch_create_400_keeps_its_per_item_results_typed() {
         .post_qurls_batch()
         .body_map(|b| {
             b.items(vec![
-                qurl::types::CreateQurlRequest::builder().target_url("notaurl"),
+                qurl::types::CreateQurlRequest::builder().target_url("https://y.example"),
                 qurl::types::CreateQurlRequest::builder().target_url("https://x.example"),
             ])
         })

@@ -91,7 +91,9 @@ pub fn generate_from_value(published: Value, file: &str) -> Result<Generated, Co
         CodegenError::new(file, format!("progenitor produced unparsable code: {e}"))
     })?;
     let mut operations = manifest::build(&published, &doc);
-    crate::rewrite::rewrite(&mut file_ast, &doc, &operations).map_err(|m| {
+    let rules = qurl_rules::table_from_spec(&published)
+        .map_err(|m| CodegenError::new(file, format!("the request rules: {m}")))?;
+    crate::rewrite::rewrite(&mut file_ast, &doc, &operations, &rules).map_err(|m| {
         CodegenError::new(
             file,
             format!("progenitor's output has an unexpected shape: {m}"),
@@ -111,7 +113,8 @@ pub fn generate_from_value(published: Value, file: &str) -> Result<Generated, Co
 }
 
 /// Read `spec_path`, generate, and write `codegen.rs`, `blocking.rs`,
-/// `manifest_types.rs`, `manifest.rs` and `schemas.rs` into `out_dir`.
+/// `manifest_types.rs`, `manifest.rs`, `schemas.rs` and (for tests)
+/// `send_json.rs` into `out_dir`.
 pub fn generate_to_dir(spec_path: &Path, out_dir: &Path) -> Result<Generated, CodegenError> {
     let file = spec_path.display().to_string();
     let text = std::fs::read_to_string(spec_path)
@@ -136,6 +139,9 @@ pub fn generate_to_dir(spec_path: &Path, out_dir: &Path) -> Result<Generated, Co
     write("manifest_types.rs", manifest::TYPES_SOURCE)?;
     write("manifest.rs", &generated.manifest_rust())?;
     write("schemas.rs", &generated.schemas_rust())?;
+    let send_json = crate::testing::send_json_rust(&generated.operations)
+        .map_err(|m| CodegenError::new(&file, m))?;
+    write("send_json.rs", &send_json)?;
     Ok(generated)
 }
 

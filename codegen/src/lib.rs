@@ -15,7 +15,9 @@ pub mod normalise;
 mod pages;
 mod params;
 mod rewrite;
+mod rules;
 mod syntax;
+mod testing;
 
 pub use error::CodegenError;
 pub use generate::{Generated, generate_from_value, generate_to_dir};

@@ -9,7 +9,9 @@
 //!   `send` becomes the private `send_generated`, and a wrapper hands the call
 //!   to the shim (`crate::shim::Call`), which makes or checks the key first and
 //!   turns the outcome into the one error type;
-//! - every builder is `#[must_use]`.
+//! - every builder is `#[must_use]`;
+//! - a body type with `x-qurl-rules` checks them when it is built
+//!   (`crate::rules`).
 
 use crate::syntax::{generic_arg, is_integer, last_ident, send_success_type, setter_target};
 use proc_macro2::TokenStream;
@@ -18,11 +20,14 @@ use serde_json::Value;
 use syn::{Expr, ImplItem, ImplItemFn, Item, ItemImpl, ItemMod, PathArguments, Type, parse_quote};
 
 /// Apply every edit. `doc` is the normalised document (number ranges,
-/// lists), `ops` the manifest (replay classes for the docs).
+/// lists), `ops` the manifest (replay classes for the docs), `rules` the
+/// request rules read from the published document (whose enums the
+/// normaliser has not opened).
 pub fn rewrite(
     file: &mut syn::File,
     doc: &Value,
     ops: &[crate::manifest::Operation],
+    rules: &[qurl_rules::SchemaRules],
 ) -> Result<(), String> {
     let structs = file
         .items
@@ -62,6 +67,8 @@ pub fn rewrite(
             let builder = submodule(m, "builder")
                 .ok_or("progenitor's `types` module has no `builder` module")?;
             rewrite_type_builders(builder, doc)?;
+            crate::rules::check_in_conversions(builder, rules)?;
+            impls.push(crate::rules::table_item(rules));
             if let Some((_, items)) = m.content.as_mut() {
                 items.append(&mut impls);
             }

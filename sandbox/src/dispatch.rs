@@ -191,7 +191,7 @@ pub(crate) async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
     };
     let reply = app.commit(&ctx, |store, now| {
         let input = checked?;
-        rules::check(&op.id, &input.body, now)?;
+        rules::check(op, &input.body, now)?;
         let call = Call {
             op,
             owner: &ctx.owner,

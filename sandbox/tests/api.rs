@@ -97,7 +97,7 @@ async fn qurl_lifecycle() {
     problem(
         api.send(Method::PATCH, &path, None, Some(&json!({}))).await,
         400,
-        "invalid_request",
+        "validation_error",
     )
     .await;
     let far = json!({"expires_at": "2099-01-01T00:00:00Z"});

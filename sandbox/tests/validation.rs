@@ -163,7 +163,7 @@ fn cases() -> Vec<(Method, &'static str, Value, &'static str, &'static str)> {
             "/v1/resources/r_any",
             json!({"custom_domain": "a.example.com", "alias": "docs"}),
             "mutually_exclusive_fields",
-            "custom_domain",
+            "alias",
         ),
         // durations and caps (rules table)
         (

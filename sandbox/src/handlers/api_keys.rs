@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::{Answer, Call, by_seq, find_mut, no_content};
 use crate::ids;
 use crate::problem::Problem;
-use crate::rules::{MAX_ACTIVE_API_KEYS, MAX_BOOTSTRAP_KEY_SECS, parse_duration, secs};
+use crate::rules::{MAX_ACTIVE_API_KEYS, MAX_BOOTSTRAP_KEY_SECS, secs};
 use crate::store::{ApiKey, Store, unique};
 use crate::views::{ApiKeyData, Secret, WithSecret};
 
@@ -45,7 +45,7 @@ pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
     let lifetime = req
         .expires_in
         .as_deref()
-        .and_then(|s| parse_duration(s, "smhdw"));
+        .and_then(qurl_rules::duration_seconds);
     let id = unique(&store.api_keys, ids::api_key_id);
     let key = ApiKey {
         id: id.clone(),

@@ -10,6 +10,7 @@ use super::{Answer, Call, done};
 use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::rules;
+use crate::spec::spec;
 use crate::store::Store;
 use crate::views::{BatchData, BatchItem};
 
@@ -23,6 +24,15 @@ const CREATION_FAILED: &str = "creation_failed";
 
 /// Validation is all-or-nothing (one invalid item rejects the batch, the others are
 /// reported as skipped); creation is per item. 201 all, 207 some, 400 none.
+/// The schema of one of the body's `items`, as the spec's rule table links
+/// it (`None`: the items have no rules of their own).
+fn item_schema<'a>(call: &Call<'a>) -> Option<&'a str> {
+    let body = call.op.body.as_ref()?.schema.as_deref()?;
+    let entry = spec().rules.iter().find(|s| s.schema == body)?;
+    let items = entry.nested.iter().find(|n| n.property == "items")?;
+    Some(items.schema.as_ref())
+}
+
 pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
     let req: BatchRequest = call.body()?;
     let raw = call
@@ -30,11 +40,11 @@ pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let item_schema = item_schema(call);
     let invalid: Vec<Option<String>> = raw
         .iter()
         .map(|item| {
-            let obj = item.as_object().cloned().unwrap_or_default();
-            let (_, fields) = rules::check_object("createQurl", &obj, "", call.now);
+            let (_, fields) = rules::check_object("createQurl", item_schema, item, "", call.now);
             let messages: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
             (!messages.is_empty()).then(|| messages.join("; "))
         })

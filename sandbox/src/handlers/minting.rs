@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::events::emit;
 use crate::ids;
 use crate::problem::Problem;
-use crate::rules::{self, DEFAULT_EXPIRY_SECS, parse_duration, parse_time, secs};
+use crate::rules::{self, DEFAULT_EXPIRY_SECS, parse_time, secs};
 use crate::store::{LINK_HOST, Resource, Store, Token, unique};
 use crate::views::QurlSummary;
 
@@ -35,7 +35,7 @@ impl TokenRequest {
         let lifetime = self
             .expires_in
             .as_deref()
-            .and_then(|s| parse_duration(s, "mhdw"))
+            .and_then(qurl_rules::duration_seconds)
             .unwrap_or(DEFAULT_EXPIRY_SECS);
         given.unwrap_or(now + secs(lifetime))
     }
@@ -45,7 +45,7 @@ impl TokenRequest {
         let extended = self
             .extend_by
             .as_deref()
-            .and_then(|s| parse_duration(s, "mhdw"))
+            .and_then(qurl_rules::duration_seconds)
             .map(|d| current + secs(d));
         extended.or_else(|| self.expires_at.as_deref().and_then(parse_time))
     }
@@ -54,7 +54,7 @@ impl TokenRequest {
     pub(crate) fn session_secs(&self) -> Option<u64> {
         self.session_duration
             .as_deref()
-            .and_then(|s| parse_duration(s, "smhd"))
+            .and_then(qurl_rules::duration_seconds)
     }
 }
 

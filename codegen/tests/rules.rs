@@ -1,0 +1,75 @@
+//! A request rule added to a spec's `x-qurl-rules` becomes a check in the
+//! body type's conversion, read from a generated table, with no code naming
+//! the operation; a rule the generator cannot place fails the build.
+
+use serde_json::{Value, json};
+
+fn spec(rules: Value) -> Value {
+    let created = json!({"201": {"description": "created", "content": {"application/json": {"schema": {"type": "object"}}}}});
+    json!({
+        "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/v1/gadgets": {"post": {
+                "operationId": "createGadget",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreateGadget"}}}},
+                "responses": created,
+            }},
+        },
+        "components": {"schemas": {
+            "CreateGadget": {
+                "type": "object",
+                "properties": {
+                    "starts_at": {"type": "string"},
+                    "starts_in": {"type": "string"},
+                },
+                "x-qurl-rules": rules,
+            },
+        }},
+    })
+}
+
+#[test]
+fn a_rule_added_to_the_spec_is_checked_when_the_body_is_built() {
+    let rule = json!([{
+        "rule": "exclusive", "fields": ["starts_at", "starts_in"], "code": "mutually_exclusive_fields",
+        "evidence": "the two ways of saying when may not be combined", "breaks": {"starts_at": "x", "starts_in": "y"},
+    }]);
+    let g =
+        qurl_codegen::generate_from_value(spec(rule), "inline").unwrap_or_else(|e| panic!("{e}"));
+    let text = g.client.replace(char::is_whitespace, "");
+    for expected in [
+        // The table entry, as static data for the shared interpreter.
+        r#"schema:::std::borrow::Cow::Borrowed("CreateGadget")"#,
+        r#"kind:::qurl_rules::Kind::Exclusive{fields:::std::borrow::Cow::Borrowed(&[::std::borrow::Cow::Borrowed("starts_at"),::std::borrow::Cow::Borrowed("starts_in"),],),},"#,
+        r#"code:::std::borrow::Cow::Borrowed("mutually_exclusive_fields")"#,
+        // The check, where the body type is built from its builder.
+        r#"letvalue=Self{starts_at:value.starts_at?,starts_in:value.starts_in?,};crate::rules::check_body("CreateGadget",&value)?;Ok(value)"#,
+    ] {
+        assert!(text.contains(expected), "missing: {expected}");
+    }
+
+    let without = qurl_codegen::generate_from_value(spec(json!([])), "inline").unwrap();
+    assert!(!without.client.contains("check_body"), "no rules, no check");
+}
+
+#[test]
+fn a_rule_the_generator_cannot_read_fails_the_build_naming_it() {
+    let unknown_field = json!([{
+        "rule": "http_url", "field": "homepage", "code": "validation_error",
+        "evidence": "e", "breaks": {"homepage": "ftp://x"},
+    }]);
+    let Err(e) = qurl_codegen::generate_from_value(spec(unknown_field), "inline") else {
+        panic!("a rule naming an unknown field was accepted");
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains("CreateGadget") && e.contains("`homepage`"),
+        "{e}"
+    );
+
+    let unknown_kind = json!([{"rule": "sometimes", "code": "c", "evidence": "e", "breaks": {}}]);
+    let Err(e) = qurl_codegen::generate_from_value(spec(unknown_kind), "inline") else {
+        panic!("an unknown kind of rule was accepted");
+    };
+    assert!(e.to_string().contains("x-qurl-rules"), "{e}");
+}
