@@ -221,12 +221,7 @@ fn broken<'k>(kind: &'k Kind, obj: &Map<String, Value>) -> Option<(Named<'k>, St
             let low = minimum.is_some_and(|m| n < m);
             let high = maximum.is_some_and(|m| n > m);
             (low || high).then(|| {
-                let rule = match (minimum, maximum) {
-                    (Some(a), Some(b)) => format!("at least {a} and at most {b}"),
-                    (Some(a), None) => format!("at least {a}"),
-                    (None, Some(b)) => format!("at most {b}"),
-                    (None, None) => String::new(),
-                };
+                let rule = limits(*minimum, *maximum);
                 (
                     Named::Field(field),
                     format!("{n} is out of range: the spec says {rule}"),
@@ -242,12 +237,7 @@ fn broken<'k>(kind: &'k Kind, obj: &Map<String, Value>) -> Option<(Named<'k>, St
             let items = obj.get(field.as_ref())?.as_array()?;
             let n = items.len() as u64;
             if min_items.is_some_and(|m| n < m) || max_items.is_some_and(|m| n > m) {
-                let rule = match (min_items, max_items) {
-                    (Some(a), Some(b)) => format!("at least {a} and at most {b}"),
-                    (Some(a), None) => format!("at least {a}"),
-                    (None, Some(b)) => format!("at most {b}"),
-                    (None, None) => String::new(),
-                };
+                let rule = limits(*min_items, *max_items);
                 return Some((
                     Named::Field(field),
                     format!("{n} items, but the spec allows {rule}"),
@@ -273,6 +263,16 @@ enum Named<'k> {
     Field(&'k str),
     Item(&'k str, usize),
     Object,
+}
+
+/// "at least A and at most B", or the half that is set.
+fn limits<T: fmt::Display>(min: Option<T>, max: Option<T>) -> String {
+    match (min, max) {
+        (Some(a), Some(b)) => format!("at least {a} and at most {b}"),
+        (Some(a), None) => format!("at least {a}"),
+        (None, Some(b)) => format!("at most {b}"),
+        (None, None) => String::new(),
+    }
 }
 
 fn bounds(min: Option<u64>, max: Option<u64>) -> String {
