@@ -142,7 +142,7 @@ async fn errors_of_every_operation_are_one_type_with_a_kind() {
         (418, "teapot", ErrorKind::UnexpectedResponse),
     ];
     for (status, code, kind) in statuses {
-        let path = format!("/v1/qurls/q_{status}");
+        let path = format!("/v1/qurls/r_{status}");
         let _read = script(
             &server,
             GET,
@@ -155,7 +155,7 @@ async fn errors_of_every_operation_are_one_type_with_a_kind() {
             &path,
             vec![reply(status, problem(status, code))],
         );
-        let id = format!("q_{status}");
+        let id = format!("r_{status}");
         let read = client.get_qurls_id().id(&id).send().await.unwrap_err();
         let delete = client.delete_qurls_id().id(&id).send().await.unwrap_err();
         for err in [&read, &delete] {

@@ -103,43 +103,74 @@ fn must_use(attrs: &mut Vec<syn::Attribute>) {
 
 /// A response-side enum the normaliser opened is a newtype over `String`
 /// with `From<String>` only; the same type in a request should still take a
-/// `&str` (`.events(["qurl.accessed"])`), so it gets `From<&str>` too.
+/// `&str` (`.events(["qurl.accessed"])`), so it gets `From<&str>` too. And
+/// every type made from a `&str` is made from a `&String` the same way, so
+/// `.id(&id)` works whether or not the spec gives `id` a pattern.
 fn add_from_str_for_string_newtypes(types: &mut ItemMod) {
     let Some((_, items)) = types.content.as_mut() else {
         return;
     };
-    let from_impls = |source: &str| -> std::collections::BTreeSet<String> {
-        items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Impl(imp) => {
-                    let (path, _) = imp.trait_.as_ref()?;
-                    let seg = path.segments.last()?;
-                    if seg.ident != "From" && seg.ident != "TryFrom" {
-                        return None;
-                    }
-                    let PathArguments::AngleBracketed(a) = &seg.arguments else {
-                        return None;
-                    };
-                    let arg = a.args.first()?;
-                    let text = quote!(#arg).to_string().replace(' ', "");
-                    (text == source).then(|| last_ident(&imp.self_ty)).flatten()
-                }
-                _ => None,
-            })
-            .collect()
-    };
-    let from_string = from_impls("::std::string::String");
-    let from_str = from_impls("&str");
-    for name in from_string.difference(&from_str) {
+    // (type, source type as text) -> whether the conversion can fail.
+    let mut conversions = std::collections::BTreeMap::new();
+    for item in items.iter() {
+        let Item::Impl(imp) = item else { continue };
+        let Some((path, _)) = imp.trait_.as_ref() else {
+            continue;
+        };
+        let Some(seg) = path.segments.last() else {
+            continue;
+        };
+        if seg.ident != "From" && seg.ident != "TryFrom" {
+            continue;
+        }
+        let PathArguments::AngleBracketed(a) = &seg.arguments else {
+            continue;
+        };
+        let (Some(arg), Some(name)) = (a.args.first(), last_ident(&imp.self_ty)) else {
+            continue;
+        };
+        let source = quote!(#arg).to_string().replace(' ', "");
+        conversions.insert((name, source), seg.ident == "TryFrom");
+    }
+    let has = |name: &str, source: &str| conversions.get(&(name.to_owned(), source.to_owned()));
+    let names: std::collections::BTreeSet<&String> = conversions.keys().map(|(n, _)| n).collect();
+    for name in names {
         let ident = format_ident!("{}", name);
-        items.push(parse_quote! {
-            impl ::std::convert::From<&str> for #ident {
-                fn from(value: &str) -> Self {
-                    Self::from(value.to_owned())
+        if has(name, "::std::string::String") == Some(&false) && has(name, "&str").is_none() {
+            items.push(parse_quote! {
+                impl ::std::convert::From<&str> for #ident {
+                    fn from(value: &str) -> Self {
+                        Self::from(value.to_owned())
+                    }
                 }
-            }
-        });
+            });
+        }
+        let from_str = has(name, "&str")
+            .copied()
+            .or_else(|| has(name, "::std::string::String").filter(|t| !**t).copied());
+        if has(name, "&::std::string::String").is_some() {
+            continue;
+        }
+        match from_str {
+            Some(false) => items.push(parse_quote! {
+                impl ::std::convert::From<&::std::string::String> for #ident {
+                    fn from(value: &::std::string::String) -> Self {
+                        Self::from(value.as_str())
+                    }
+                }
+            }),
+            Some(true) => items.push(parse_quote! {
+                impl ::std::convert::TryFrom<&::std::string::String> for #ident {
+                    type Error = self::error::ConversionError;
+                    fn try_from(
+                        value: &::std::string::String,
+                    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+                        Self::try_from(value.as_str())
+                    }
+                }
+            }),
+            None => {}
+        }
     }
 }
 

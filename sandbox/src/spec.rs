@@ -54,7 +54,7 @@ pub(crate) struct Param {
 
 #[derive(Debug)]
 pub(crate) struct BodyRule {
-    /// A body whose schema lists no required field may be left out: it counts as `{}`.
+    /// A body the spec does not require may be left out: it counts as `{}`.
     pub may_omit: bool,
     pub pointer: String,
     /// The component schema the body refers to (`CreateQurlRequest`), under
@@ -155,7 +155,9 @@ impl Spec {
                 best = Some((literals, op, params));
             }
         }
-        match best {
+        // Only the most specific templates answer: `DELETE /v1/qurls/batch`
+        // is not `DELETE /v1/qurls/{id}` but a method `batch` does not allow.
+        match best.filter(|b| b.0 == allowed.0) {
             Some((_, op, params)) => Route::Found(op, params),
             None if !allowed.1.is_empty() => Route::MethodNotAllowed(allowed.1),
             None => Route::NotFound,
@@ -266,12 +268,8 @@ impl Reader<'_> {
             Some(raw) => {
                 let rb = self.resolve(raw);
                 let schema = &rb["content"]["application/json"]["schema"];
-                let resolved = self.resolve(schema);
-                let has_required = resolved["required"]
-                    .as_array()
-                    .is_some_and(|r| !r.is_empty());
                 Some(BodyRule {
-                    may_omit: !rb["required"].as_bool().unwrap_or(false) || !has_required,
+                    may_omit: !rb["required"].as_bool().unwrap_or(false),
                     pointer: self.define(format!("{id}.body"), schema),
                     schema: schema["$ref"]
                         .as_str()
@@ -408,6 +406,10 @@ mod tests {
         };
         assert_eq!(op.id, "batchCreateQurls");
         assert!(params.is_empty());
+        let Route::MethodNotAllowed(allowed) = s.route(&Method::DELETE, "/v1/qurls/batch") else {
+            panic!("DELETE of the batch path is not DELETE of a qURL")
+        };
+        assert_eq!(allowed, [Method::POST]);
         let Route::Found(op, params) = s.route(&Method::GET, "/v1/domains/a%2Eexample.com") else {
             panic!("no route")
         };

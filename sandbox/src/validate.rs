@@ -247,12 +247,18 @@ mod tests {
     }
 
     #[test]
-    fn bodies_without_required_fields_may_be_omitted() {
-        let op = spec().operation("createQurlForResource").unwrap();
-        let input = request(op, Vec::new(), &[], b"").unwrap();
-        assert_eq!(input.body, json!({}));
-        let op = spec().operation("createApiKey").unwrap();
-        assert!(request(op, Vec::new(), &[], b"").is_err());
+    fn a_required_body_may_not_be_left_out() {
+        // Even one whose schema requires no field: the spec requires the body.
+        for id in ["createQurlForResource", "updateApiKey", "createApiKey"] {
+            let op = spec().operation(id).unwrap();
+            let err = request(op, Vec::new(), &[], b" ").unwrap_err();
+            assert_eq!(err.detail, "A JSON request body is required", "{id}");
+            let input = request(op, Vec::new(), &[], b"{}");
+            assert!(
+                id == "createApiKey" || input.is_ok(),
+                "{id}: {{}} is a body"
+            );
+        }
     }
 
     #[test]

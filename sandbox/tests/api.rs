@@ -126,7 +126,7 @@ async fn qurl_lifecycle() {
         api.send(Method::DELETE, &format!("/v1/qurls/{qid}"), None, None)
             .await,
         400,
-        "invalid_request",
+        "validation_error",
     )
     .await;
     let (s, _, body) = parts(api.send(Method::DELETE, &path, None, None).await).await;
@@ -273,18 +273,20 @@ async fn list_paginates_with_cursors() {
         let name = bad.split('=').next().unwrap();
         assert!(err["invalid_fields"][name].is_string(), "{bad}: {err}");
     }
-    for bad in ["sort=name", "cursor=zz"] {
-        problem(
-            api.get(&format!("/v1/qurls?{bad}")).await,
-            400,
-            "invalid_request",
-        )
-        .await;
+    // `sort` is an enum of the spec; a cursor the listing never issued is
+    // the listing's to refuse.
+    for (bad, code) in [
+        ("sort=name", "validation_error"),
+        ("cursor=zz", "invalid_request"),
+    ] {
+        problem(api.get(&format!("/v1/qurls?{bad}")).await, 400, code).await;
     }
+    let (s, _, _) = parts(api.get("/v1/qurls?sort=expires_at").await).await;
+    assert_eq!(s, 200, "a field alone sorts descending");
     problem(
         api.get("/v1/qurls?status=expired").await,
         400,
-        "invalid_filter",
+        "validation_error",
     )
     .await;
     let (_, _, first) = parts(api.get("/v1/qurls?limit=1&status=active").await).await;
@@ -432,8 +434,15 @@ async fn mint_link_and_resource_qurls() {
     assert_eq!(s, 201);
     assert_eq!(m["data"]["qurl_link"], location.as_str());
     assert!(m["data"]["qurl_id"].as_str().unwrap().starts_with("q_"));
-    // No body at all means defaults.
+    // An empty body means defaults; no body at all is refused (the spec
+    // requires one).
     let (s, _, _) = parts(
+        api.post(&format!("/v1/qurls/{rid}/mint_link"), None, &json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(s, 201);
+    problem(
         api.send(
             Method::POST,
             &format!("/v1/qurls/{rid}/mint_link"),
@@ -441,9 +450,10 @@ async fn mint_link_and_resource_qurls() {
             None,
         )
         .await,
+        400,
+        "invalid_request",
     )
     .await;
-    assert_eq!(s, 201);
     let both = json!({"expires_in": "5m", "expires_at": "2099-01-01T00:00:00Z"});
     problem(
         api.post(&format!("/v1/qurls/{rid}/mint_link"), None, &both)
@@ -462,9 +472,9 @@ async fn mint_link_and_resource_qurls() {
     .await;
 
     let path = format!("/v1/resources/{rid}/qurls");
-    // Every field is optional: no body at all means `{}`, as for mint_link.
+    // Every field is optional, but the body is not: as for mint_link.
     let (s, _, _) = parts(api.send(Method::POST, &path, None, None).await).await;
-    assert_eq!(s, 201);
+    assert_eq!(s, 400);
     let resp = api.post(&path, None, &json!({})).await;
     assert_eq!(
         resp.headers()["location"],
@@ -505,7 +515,8 @@ async fn mint_link_and_resource_qurls() {
     problem(foreign, 403, "access_denied").await;
 
     let (_, _, got) = parts(api.get(&format!("/v1/qurls/{rid}")).await).await;
-    assert_eq!(got["data"]["qurl_count"], 5);
+    // The body-less post above made none.
+    assert_eq!(got["data"]["qurl_count"], 4);
     assert_eq!(got["data"]["qurls"][0]["session_duration"], 1800);
 }
 
