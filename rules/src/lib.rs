@@ -10,9 +10,11 @@
 //! state stay with the API (and the sandbox's own code).
 
 mod check;
+mod profile;
 mod spec;
 mod types;
 
 pub use check::{Violation, check, check_first, check_own, duration_seconds};
+pub use profile::fuzz_profile;
 pub use spec::{SpecRule, spec_rules, table_from_spec};
 pub use types::{Kind, List, Nested, Rule, SchemaRules, Text, When};

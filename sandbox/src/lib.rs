@@ -42,3 +42,4 @@ mod views;
 pub use builder::{Sandbox, SandboxBuilder};
 pub use counters::Counters;
 pub use faults::{FaultKind, ScriptedFault, UnknownFaultKind};
+pub use spec::fuzz_spec;

@@ -26,6 +26,8 @@ Options:
   --delivery-fault-rate <RATE>  probability 0.0-1.0 that a webhook delivery attempt is
                                 duplicated, delayed or dropped (default 0)
   --delivery-delay-ms <MS>      how long the delivery delay fault waits (default 200)
+  --fuzz-spec                   print the spec with its x-qurl-rules also said in plain
+                                JSON Schema (for fuzzers such as schemathesis), then exit
   -h, --help                    print this help
 
 Admin endpoints (no auth): GET /_sandbox/counters, POST /_sandbox/faults,
@@ -94,6 +96,18 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<SandboxBuilder
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().skip(1).any(|a| a == "--fuzz-spec") {
+        return match qurl_sandbox::fuzz_spec() {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot render the spec: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let builder = match parse(std::env::args().skip(1)) {
         Ok(Some(b)) => b,
         Ok(None) => {

@@ -82,6 +82,15 @@ pub(crate) enum Route<'a> {
 }
 
 /// The spec, parsed and compiled on first use.
+/// The spec the sandbox serves with its request rules also said in plain
+/// JSON Schema (`qurl_rules::fuzz_profile`), for a fuzzer that reads only
+/// JSON Schema: `qurl-sandbox --fuzz-spec > openapi.fuzz.json`.
+pub fn fuzz_spec() -> Result<String, String> {
+    let doc: Value = serde_json::from_str(OPENAPI).map_err(|e| e.to_string())?;
+    let profile = qurl_rules::fuzz_profile(&doc)?;
+    serde_json::to_string_pretty(&profile).map_err(|e| e.to_string())
+}
+
 pub(crate) fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| {

@@ -67,6 +67,8 @@ fn resource_status(r: &Resource) -> &'static str {
 #[derive(Serialize)]
 pub(crate) struct QurlData {
     resource_id: String,
+    /// A tunnel has none: left out rather than an empty `uri`.
+    #[serde(skip_serializing_if = "String::is_empty")]
     target_url: String,
     status: &'static str,
     created_at: String,
@@ -229,6 +231,8 @@ pub(crate) struct ResourceData {
     resource_id: String,
     #[serde(rename = "type")]
     kind: String,
+    /// A tunnel has none: left out rather than an empty `uri`.
+    #[serde(skip_serializing_if = "String::is_empty")]
     target_url: String,
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
