@@ -207,12 +207,15 @@ impl ClientBuilder {
         }
         let http = match self.reqwest_client {
             Some(c) => c,
-            None => reqwest::Client::builder()
-                // Never follow a redirect: it could carry the bearer token elsewhere.
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(timeout.min(Duration::from_secs(10)))
-                .build()
-                .map_err(|e| BuildError::Http(e.to_string()))?,
+            None => {
+                crate::tls::install_provider();
+                reqwest::Client::builder()
+                    // Never follow a redirect: it could carry the bearer token elsewhere.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(timeout.min(Duration::from_secs(10)))
+                    .build()
+                    .map_err(|e| BuildError::Http(e.to_string()))?
+            }
         };
         let policy = self.retry_policy.unwrap_or_default();
         let state = ClientState {

@@ -16,6 +16,7 @@ mod rules;
 mod secret;
 mod shim;
 pub mod tasks;
+mod tls;
 mod transport;
 pub mod webhooks;
 

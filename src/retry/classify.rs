@@ -40,6 +40,8 @@ impl Reason {
 pub(crate) fn classify(outcome: &Outcome, policy: &RetryPolicy) -> Option<Reason> {
     match outcome {
         Outcome::Transport(e) if e.is_builder() => None,
+        // A certificate the provider refused stays refused.
+        Outcome::Transport(e) if crate::tls::is_handshake_refusal(e) => None,
         Outcome::Transport(e) if e.is_connect() => Some(Reason::Connect),
         Outcome::Transport(e) if e.is_timeout() => Some(Reason::Timeout),
         Outcome::Transport(_) => Some(Reason::Transport),
