@@ -96,14 +96,11 @@ fn as_json_schema(kind: &Kind) -> Value {
             minimum,
             maximum,
         } => {
-            let mut bound = serde_json::Map::new();
-            if let Some(m) = minimum {
-                bound.insert("minimum".into(), json!(m));
-            }
-            if let Some(m) = maximum {
-                bound.insert("maximum".into(), json!(m));
-            }
-            json!({"properties": {field.as_ref(): {"anyOf": [{"not": {"type": "integer"}}, bound]}}})
+            let bound = keywords([
+                ("minimum", minimum.map(|m| json!(m))),
+                ("maximum", maximum.map(|m| json!(m))),
+            ]);
+            typed_rule(field, "integer", bound)
         }
         Kind::Items {
             field,
@@ -111,22 +108,32 @@ fn as_json_schema(kind: &Kind) -> Value {
             max_items,
             unique,
         } => {
-            let mut bound = serde_json::Map::new();
-            if let Some(m) = min_items {
-                bound.insert("minItems".into(), json!(m));
-            }
-            if let Some(m) = max_items {
-                bound.insert("maxItems".into(), json!(m));
-            }
-            bound.insert("uniqueItems".into(), json!(unique));
-            json!({"properties": {field.as_ref(): {"anyOf": [{"not": {"type": "array"}}, bound]}}})
+            let bound = keywords([
+                ("minItems", min_items.map(|m| json!(m))),
+                ("maxItems", max_items.map(|m| json!(m))),
+                ("uniqueItems", Some(json!(unique))),
+            ]);
+            typed_rule(field, "array", bound)
         }
     }
 }
 
+/// A schema of the keywords that have a value.
+fn keywords<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Value {
+    let set = pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), v?)));
+    Value::Object(set.collect())
+}
+
+/// `rule` on the field when it has JSON type `ty`; other types are the schema's.
+fn typed_rule(field: &str, ty: &str, rule: Value) -> Value {
+    json!({"properties": {field: {"anyOf": [{"not": {"type": ty}}, rule]}}})
+}
+
 /// `rule` on the field when it is a string; other types are the schema's.
 fn string_rule(field: &str, rule: Value) -> Value {
-    json!({"properties": {field: {"anyOf": [{"not": {"type": "string"}}, rule]}}})
+    typed_rule(field, "string", rule)
 }
 
 /// What `is_http_url` accepts: http(s), then a host (the part after any
@@ -313,6 +320,73 @@ mod tests {
         assert_eq!(
             present("a")["properties"]["a"],
             json!({"not": {"enum": [null]}})
+        );
+    }
+
+    #[test]
+    fn the_other_kinds_in_json_schema() {
+        use std::borrow::Cow;
+        let range = as_json_schema(&Kind::Range {
+            field: "n".into(),
+            minimum: Some(0),
+            maximum: None,
+        });
+        assert_eq!(
+            range,
+            json!({"properties": {"n": {"anyOf": [{"not": {"type": "integer"}}, {"minimum": 0}]}}})
+        );
+        let items = as_json_schema(&Kind::Items {
+            field: "t".into(),
+            min_items: None,
+            max_items: Some(3),
+            unique: true,
+        });
+        assert_eq!(
+            items["properties"]["t"]["anyOf"][1],
+            json!({"maxItems": 3, "uniqueItems": true})
+        );
+        assert_eq!(
+            as_json_schema(&Kind::MinProperties { count: 1 }),
+            json!({"minProperties": 1})
+        );
+        let url = as_json_schema(&Kind::HttpUrl { field: "u".into() });
+        assert_eq!(
+            url["properties"]["u"]["anyOf"][1],
+            json!({"pattern": HTTP_URL})
+        );
+        let one_of = as_json_schema(&Kind::OneOf {
+            field: "k".into(),
+            values: Cow::Owned(vec!["a".into()]),
+        });
+        assert_eq!(
+            one_of["properties"]["k"]["anyOf"][1]["anyOf"][0],
+            json!({"enum": ["a"]})
+        );
+        let unless = as_json_schema(&Kind::RequiredUnless {
+            field: "f".into(),
+            when: When {
+                field: "t".into(),
+                equals: "x".into(),
+                default: None,
+            },
+        });
+        assert_eq!(
+            unless,
+            json!({"anyOf": [present("f"), {"required": ["t"], "properties": {"t": {"enum": ["x"]}}}]})
+        );
+        let duration = as_json_schema(&Kind::Duration {
+            field: "d".into(),
+            min_seconds: Some(60),
+            max_seconds: Some(120),
+        });
+        let within = duration["properties"]["d"]["anyOf"][1]["anyOf"][1]["pattern"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(within, duration_pattern(60, Some(120)));
+        assert_eq!(
+            within,
+            "^0*(?:(?:[6-9][0-9]{1}|1(?:[0-1][0-9]{1})|1(?:2(?:0)))s|(?:[1-2])m)$"
         );
     }
 }
