@@ -321,6 +321,10 @@ mod tests {
             present("a")["properties"]["a"],
             json!({"not": {"enum": [null]}})
         );
+        assert_eq!(
+            absent("a"),
+            json!({"not": {"required": ["a"], "properties": {"a": {"not": {"enum": [null]}}}}})
+        );
     }
 
     #[test]
