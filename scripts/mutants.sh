@@ -97,7 +97,8 @@ for group in "${groups[@]}"; do
       ;;
     error)
       files=(-f src/error.rs)
-      mapfile -t more < <(tests classify retries replay_safety surface hardening roundtrip secrets blocking)
+      # lists and tasks: the page cursor, the match count and the resume key.
+      mapfile -t more < <(tests classify retries replay_safety surface hardening roundtrip secrets blocking lists tasks)
       harness=("${skip_proptests[@]}")
       ;;
     body)
