@@ -42,8 +42,10 @@ if [[ -n $(git status --porcelain -- src codegen) ]]; then
   exit 1
 fi
 
-# --test=NAME for each integration test target.
-tests() { printf -- '--cargo-test-arg=--test=%s\n' "$@"; }
+# --test=NAME for each integration test target. Passed to every cargo call
+# (--cargo-arg), so that each mutant's build also compiles only these
+# targets, not the 30-odd test binaries and examples of the package.
+tests() { printf -- '--cargo-arg=--test=%s\n' "$@"; }
 # The webhook signature property tests (2 x 10,000 cases) only matter to
 # webhooks; the second -- passes --skip to the test binaries.
 skip_proptests=(-- -- --skip webhooks::verify::tests)
@@ -73,7 +75,7 @@ had_regressions=false
 
 for group in "${groups[@]}"; do
   files=()
-  args=(--cargo-test-arg=--lib)
+  args=(--cargo-arg=--lib)
   harness=()
   case $group in
     retry)
@@ -97,7 +99,8 @@ for group in "${groups[@]}"; do
       ;;
     error)
       files=(-f src/error.rs)
-      mapfile -t more < <(tests classify retries replay_safety surface hardening roundtrip secrets blocking)
+      # lists and tasks: the page cursor, the match count and the resume key.
+      mapfile -t more < <(tests classify retries replay_safety surface hardening roundtrip secrets blocking lists tasks)
       harness=("${skip_proptests[@]}")
       ;;
     body)
@@ -120,7 +123,9 @@ for group in "${groups[@]}"; do
   mkdir -p "mutants.out/$group"
   started=$SECONDS
   status=0
-  nice -n 19 cargo mutants --in-place --all-features --no-shuffle \
+  # A floor of 60 s under the auto-set test timeout (5 times the baseline's
+  # test time): on a shared machine a slow run is not a hang.
+  nice -n 19 cargo mutants --in-place --all-features --no-shuffle --minimum-test-timeout 60 \
     -o "mutants.out/$group" "${files[@]}" "${args[@]}" "${more[@]}" \
     "${extra[@]}" "${harness[@]}" || status=$?
   echo "== $group: exit $status after $((SECONDS - started)) s"

@@ -1,7 +1,9 @@
 //! The classifier at the reqwest level: real transport failures on
 //! 127.0.0.1, each seen by the reason the client traces, whether an
 //! operation without a declared key (`POST /v1/resources`) is retried, and
-//! what a retry costs the budget (5 tokens, 10 after a timeout).
+//! what a retry costs the budget (5 tokens, 10 after a timeout). Also where
+//! a traced retry's delay came from. Every test here records the events (a
+//! test binary where some tests do not can miss them).
 
 mod support;
 
@@ -205,4 +207,36 @@ async fn a_request_that_cannot_be_built_is_not_retried() {
     );
     assert_eq!(client.retry_budget_available(), BUDGET);
     assert!(server.requests.lock().unwrap().is_empty(), "nothing sent");
+}
+
+/// The retry event says where its delay came from: the server's
+/// `Retry-After`, its `RateLimit-Reset`, or the client's own backoff.
+#[tokio::test]
+async fn the_retry_event_names_the_source_of_its_delay() {
+    let limited = || reply(429, problem(429, "rate_limit_exceeded"));
+    let cases = [
+        (limited().header("retry-after", "1"), "retry-after"),
+        (limited().header("ratelimit-reset", "2"), "ratelimit-reset"),
+        (reply(503, ""), "backoff"),
+    ];
+    for (first, source) in cases {
+        let server = httpmock::MockServer::start_async().await;
+        let ok = reply(200, r#"{"data":{},"meta":{"request_id":"r"}}"#);
+        let rec = script(&server, httpmock::Method::GET, "/v1/quota", vec![first, ok]);
+        let client = plain(&server.base_url(), NO_TIMEOUT);
+        let events = Events::default();
+        let _guard = events.record();
+        client
+            .get_quota()
+            .send()
+            .await
+            .expect("quota after waiting");
+        assert_eq!(rec.count(), 2);
+        let sources: Vec<_> = events
+            .all()
+            .into_iter()
+            .filter_map(|e| e.get("delay_source").cloned())
+            .collect();
+        assert_eq!(sources, [source]);
+    }
 }

@@ -178,6 +178,10 @@ async fn transport_timeout_and_refused_key_have_their_kinds() {
         !err.outcome_unknown(),
         "a read never has an unknown outcome"
     );
+    // The message keeps the useful part of reqwest's chain of causes, once.
+    let text = err.to_string();
+    assert!(text.starts_with("get_quota: "), "{text}");
+    assert_eq!(text.matches("Connection refused").count(), 1, "{text}");
 
     let silent = raw_server(vec![RawStep::Silent(Duration::from_secs(3))]).await;
     let err = qurl::Client::builder()

@@ -58,6 +58,13 @@ fn the_python_vector_verifies_and_reads_as_a_typed_event() {
     assert!(!accessed.consumed);
     assert_eq!(accessed.src_ip.as_deref(), Some("192.168.1.100"));
     assert_eq!(accessed.user_agent.as_deref(), Some("Mozilla/5.0"));
+    assert!(event.event_type().is_known());
+
+    // By value, the payload is the same signed body.
+    let owned = event.into_payload();
+    assert_eq!(owned.id.as_deref(), Some("evt_abc123def456"));
+    assert_eq!(owned.owner_id.as_deref(), Some("auth0|user123"));
+    assert_eq!(owned.data.get("access_count"), Some(&serde_json::json!(3)));
 }
 
 #[test]
@@ -272,6 +279,8 @@ fn an_unknown_event_type_still_decodes_and_its_data_is_readable() {
         &EventType::Other("qurl.teleported".into())
     );
     assert!(event.qurl_accessed().is_none());
+    assert!(!event.event_type().is_known(), "not in the catalogue");
+    assert_eq!(event.event_type().to_string(), "qurl.teleported");
 
     #[derive(serde::Deserialize)]
     struct Teleported {
@@ -356,4 +365,55 @@ fn the_event_catalogue_matches_openapi_json() {
         .filter_map(|v| v.as_str())
         .collect();
     assert_eq!(EventType::KNOWN, documented.as_slice());
+}
+
+/// Each refusal says what is wrong and what to do, in words a receiver can
+/// log (and the names it quotes are the header's and the body's).
+#[test]
+fn each_refusal_says_what_is_wrong() {
+    let cases: [(Error, &str); 7] = [
+        (
+            Error::MissingHeader {
+                name: webhooks::EVENT_HEADER,
+            },
+            "webhook delivery has no `qurl-event` header; qURL always sends it, so this request is not from qURL or a proxy dropped the header",
+        ),
+        (
+            Error::MalformedHeader {
+                name: "qurl-delivery",
+                problem: "empty",
+            },
+            "webhook header `qurl-delivery` is unusable: empty; refuse the delivery",
+        ),
+        (
+            Error::MalformedSignature {
+                problem: "not hexadecimal",
+            },
+            "webhook header `qurl-signature` is malformed: not hexadecimal (expected the hex HMAC-SHA256 of the body, 64 characters)",
+        ),
+        (
+            Error::NoSecret,
+            "no webhook secret to verify with: pass the `whsec_…` secret returned when the webhook was created or its secret regenerated",
+        ),
+        (
+            Error::NoMatchingSecret { secrets_tried: 2 },
+            "webhook signature matches none of the 2 secret(s): the body was changed after signing (verify the raw bytes, not re-serialized JSON), or the secret is not this webhook's (during a rotation pass the new and the previous secret)",
+        ),
+        (
+            Error::InvalidPayload {
+                problem: "missing field `type`".into(),
+            },
+            "webhook body is signed but is not a qURL event payload: missing field `type`",
+        ),
+        (
+            Error::EventTypeMismatch {
+                header: "qurl.revoked".into(),
+                body: "qurl.accessed".into(),
+            },
+            r#"webhook header `qurl-event` says "qurl.revoked" but the signed body's type is "qurl.accessed"; refuse the delivery"#,
+        ),
+    ];
+    for (err, message) in cases {
+        assert_eq!(err.to_string(), message);
+    }
 }

@@ -5,12 +5,16 @@ use std::error::Error as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use qurl::webhooks::{MemoryStore, OncePerDelivery, Processed, RunError, StoreError};
+use qurl::webhooks::{
+    Claim, DeliveryStore, MemoryStore, OncePerDelivery, Processed, RunError, StoreError,
+};
 use tokio::sync::oneshot;
 
 const SECOND: Duration = Duration::from_secs(1);
 const LEASE: Duration = Duration::from_secs(5 * 60);
 const MEMORY: Duration = Duration::from_secs(3 * 24 * 60 * 60);
+/// The longest lease or memory a store keeps.
+const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// Runs a handler that counts its runs and succeeds.
 async fn deliver(once: &OncePerDelivery<MemoryStore>, runs: &AtomicUsize) -> Processed<()> {
@@ -62,6 +66,39 @@ async fn a_processed_delivery_is_remembered_for_3_days_by_default() {
     assert_eq!(runs.load(Ordering::SeqCst), 2);
 }
 
+/// A lease or a memory longer than 30 days is cut to 30 days (so no clock
+/// can overflow): a claim taken "for a year" blocks copies for 30 days, then
+/// the delivery can be claimed again; "done" for a year is forgotten after
+/// 30 days too.
+#[tokio::test(start_paused = true)]
+async fn leases_and_memories_longer_than_30_days_are_cut_to_30_days() {
+    let store = MemoryStore::default();
+    let year = Duration::from_secs(365 * 24 * 60 * 60);
+    let acquire = |id: &'static str| {
+        let store = store.clone();
+        async move {
+            match store.claim(id, year).await.unwrap() {
+                Claim::Acquired(token) => token,
+                other => panic!("expected to acquire {id}, got {other:?}"),
+            }
+        }
+    };
+    let _hung = acquire("wd_lease").await;
+    let done = acquire("wd_done").await;
+    store.mark_done(&done, year).await.unwrap();
+
+    tokio::time::advance(MAX_TTL - SECOND).await;
+    assert_eq!(
+        store.claim("wd_lease", year).await.unwrap(),
+        Claim::InProgress
+    );
+    assert_eq!(store.claim("wd_done", year).await.unwrap(), Claim::Done);
+
+    tokio::time::advance(2 * SECOND).await;
+    acquire("wd_lease").await;
+    acquire("wd_done").await;
+}
+
 #[derive(Debug)]
 struct DbDown;
 
@@ -95,4 +132,31 @@ fn a_run_error_says_what_failed_and_points_to_its_cause() {
         ),
         "{cause:?}"
     );
+}
+
+/// What a store error tells the receiver to do, and, for a backend failure,
+/// the backend's own error as its source.
+#[test]
+fn a_store_error_says_what_to_do_and_points_to_the_backend_cause() {
+    let full = StoreError::Full { capacity: 7 };
+    assert_eq!(
+        full.to_string(),
+        "delivery store is full (7 deliveries in progress); answer 503 so qURL retries, or raise the capacity"
+    );
+    assert!(full.source().is_none());
+    let lost = StoreError::ClaimLost {
+        delivery_id: "wd_9".into(),
+    };
+    assert_eq!(
+        lost.to_string(),
+        r#"the claim on delivery "wd_9" expired or passed to another receiver; make the lease longer than your handler's longest run"#
+    );
+    assert!(lost.source().is_none());
+    let backend = StoreError::Backend(Box::new(DbDown));
+    assert_eq!(
+        backend.to_string(),
+        "delivery store backend failed: database down"
+    );
+    let cause = backend.source().expect("the backend's error");
+    assert!(cause.downcast_ref::<DbDown>().is_some(), "{cause:?}");
 }

@@ -201,5 +201,15 @@ mod tests {
             Some(Duration::from_secs(30))
         );
         assert_eq!(parse_rate_limit_reset("x", now), None);
+        // 1,000,000,000 is the first value read as a timestamp (one in the
+        // past here), 999,999,999 the last read as seconds.
+        assert_eq!(
+            parse_rate_limit_reset("1000000000", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_rate_limit_reset("999999999", now),
+            Some(Duration::from_secs(999_999_999))
+        );
     }
 }

@@ -321,6 +321,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn empty_until_a_delivery_is_claimed() {
+        let store = MemoryStore::default();
+        assert!(store.is_empty());
+        let token = acquire(&store, "wd_1", MINUTE).await;
+        assert!(!store.is_empty());
+        store.release(&token).await.unwrap();
+        assert!(store.is_empty());
+    }
+
+    /// Two deliveries claimed at the same instant with the same lease (a
+    /// paused clock makes the instants equal) both expire: if the second
+    /// record hid the first, the first claim would block its delivery
+    /// forever after its holder crashed.
+    #[tokio::test(start_paused = true)]
+    async fn claims_made_at_the_same_instant_all_expire() {
+        let store = MemoryStore::default();
+        let _a = acquire(&store, "wd_a", MINUTE).await;
+        let _b = acquire(&store, "wd_b", MINUTE).await;
+        let _c = acquire(&store, "wd_c", MINUTE).await;
+        tokio::time::advance(MINUTE).await;
+        for id in ["wd_a", "wd_b", "wd_c"] {
+            acquire(&store, id, MINUTE).await;
+        }
+        assert_eq!(store.len(), 3, "only the three new claims are held");
+    }
+
+    #[tokio::test]
     async fn debug_shows_the_size_not_the_records() {
         let store = MemoryStore::with_capacity(5);
         let _ = acquire(&store, "wd_visible_only_as_a_count", MINUTE).await;
