@@ -8,11 +8,12 @@
 #   scripts/mutants.sh retry -- --baseline skip --timeout 120   # extra cargo-mutants options
 #
 # Groups: retry (src/retry/), webhooks (src/webhooks/), shim, idempotency,
-# error, body (src/<group>.rs) and rewrite (codegen/src/rewrite.rs). Each
+# error, body (src/<group>.rs), rewrite (codegen/src/rewrite.rs) and rules
+# (rules/src/, the request-rule interpreter). Each
 # mutant runs only the test targets that exercise its group (the soak test
 # never), so a mutant costs an incremental build and a few seconds of tests.
 # Mutants are built one at a time in this tree (--in-place: incremental builds),
-# so the script refuses to start on uncommitted changes to src/ or codegen/;
+# so the script refuses to start on uncommitted changes to src/, codegen/ or rules/;
 # cargo-mutants puts every file back after each mutant. Results go to
 # mutants.out/<group>/mutants.out/ (caught.txt, missed.txt, unviable.txt,
 # timeout.txt, outcomes.json).
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/.."
 # The redis tests must run (not be skipped) for the redis store's mutants.
 export CI=true INSTA_UPDATE=no CARGO_TERM_COLOR=never
 
-all_groups=(retry webhooks shim idempotency error body rewrite)
+all_groups=(retry webhooks shim idempotency error body rewrite rules)
 groups=()
 extra=()
 while (($#)); do
@@ -37,8 +38,8 @@ while (($#)); do
 done
 ((${#groups[@]})) || groups=("${all_groups[@]}")
 
-if [[ -n $(git status --porcelain -- src codegen) ]]; then
-  echo "scripts/mutants.sh: uncommitted changes in src/ or codegen/; commit or stash them first" >&2
+if [[ -n $(git status --porcelain -- src codegen rules) ]]; then
+  echo "scripts/mutants.sh: uncommitted changes in src/, codegen/ or rules/; commit or stash them first" >&2
   exit 1
 fi
 
@@ -111,6 +112,13 @@ for group in "${groups[@]}"; do
     rewrite)
       # The generator is its own package, with its own tests.
       files=(-p layerv-qurl-codegen -f codegen/src/rewrite.rs)
+      args=()
+      more=()
+      ;;
+    rules)
+      # The request-rule interpreter shared by client and sandbox: its own
+      # package and unit tests.
+      files=(-p layerv-qurl-rules -f 'rules/src/*.rs')
       args=()
       more=()
       ;;
