@@ -7,7 +7,7 @@
 #   scripts/mutants.sh retry webhooks  # some groups
 #   scripts/mutants.sh retry -- --baseline skip --timeout 120   # extra cargo-mutants options
 #
-# Groups: retry (src/retry/), webhooks (src/webhooks/), shim, idempotency,
+# Groups: retry (src/retry/, src/tls.rs), webhooks (src/webhooks/), shim, idempotency,
 # error, body (src/<group>.rs), rewrite (codegen/src/rewrite.rs) and rules
 # (rules/src/, the request-rule interpreter). Each
 # mutant runs only the test targets that exercise its group (the soak test
@@ -80,8 +80,9 @@ for group in "${groups[@]}"; do
   harness=()
   case $group in
     retry)
-      files=(-f 'src/retry/*.rs')
-      mapfile -t more < <(tests classify budget policy retries replay_safety)
+      # src/tls.rs decides which TLS failures are final (the classifier asks it).
+      files=(-f 'src/retry/*.rs' -f src/tls.rs)
+      mapfile -t more < <(tests classify budget policy retries replay_safety tls)
       harness=("${skip_proptests[@]}")
       ;;
     webhooks)
