@@ -145,12 +145,16 @@ fn add_from_str_for_string_newtypes(types: &mut ItemMod) {
                 }
             });
         }
-        let from_str = has(name, "&str")
-            .copied()
-            .or_else(|| has(name, "::std::string::String").filter(|t| !**t).copied());
         if has(name, "&::std::string::String").is_some() {
             continue;
         }
+        // How the type is made from a `&str` (`From` for opened types, which
+        // got one above), if it is.
+        let from_str = match (has(name, "&str"), has(name, "::std::string::String")) {
+            (Some(fallible), _) => Some(*fallible),
+            (None, Some(false)) => Some(false),
+            _ => None,
+        };
         match from_str {
             Some(false) => items.push(parse_quote! {
                 impl ::std::convert::From<&::std::string::String> for #ident {

@@ -27,6 +27,8 @@ fn spec() -> Value {
             "CreateWidgetRequest": {"type": "object", "required": ["name"], "properties": {
                 "name": {"type": "string"},
                 "label": {"type": "string"},
+                // typify's checked newtype: TryFrom<&str> and TryFrom<String>.
+                "code": {"type": "string", "pattern": "^[a-z]+$"},
                 "shade": {"$ref": "#/components/schemas/Shade"},
                 "size": {"$ref": "#/components/schemas/Size"},
                 "tags": {"type": "array", "items": {"type": "string"}, "minItems": 0, "maxItems": 5},
@@ -206,6 +208,26 @@ fn an_opened_string_type_also_converts_from_str() {
             .count(),
         1,
         "only the opened type needs one (the closed enum has TryFrom<&str>)"
+    );
+}
+
+#[test]
+fn every_type_made_from_a_str_is_made_from_a_string_reference_too() {
+    let client = client();
+    for expected in [
+        "impl ::std::convert::From<&::std::string::String> for Shade { fn from(value: &::std::string::String) -> Self { Self::from(value.as_str()) } }",
+        "impl ::std::convert::TryFrom<&::std::string::String> for CreateWidgetRequestCode { type Error = self::error::ConversionError; fn try_from(value: &::std::string::String) -> ::std::result::Result<Self, self::error::ConversionError> { Self::try_from(value.as_str()) } }",
+    ] {
+        assert!(client.contains(&squash(expected)), "missing: {expected}");
+    }
+    // typify's closed enum has its own; a second would not compile.
+    assert_eq!(
+        client
+            .matches(&squash(
+                "impl ::std::convert::TryFrom<&::std::string::String> for Size"
+            ))
+            .count(),
+        1
     );
 }
 
