@@ -79,10 +79,11 @@ fn body() -> qurl::types::CreateQurlRequest {
 #[tokio::test]
 async fn a_trusted_server_is_reached_over_https() {
     let (base, connections) = https_server().await;
-    // tls-ring: an application that builds its own reqwest client installs
-    // the provider first, as rustls asks.
-    #[cfg(feature = "tls-ring")]
-    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    // tls-ring: reqwest needs a process-wide rustls provider before it
+    // builds a client. Building a qurl client installs ring (an application
+    // that never builds one installs a provider itself); nothing else in
+    // this file installs one, so a client that failed to would panic here.
+    qurl::Client::builder().api_key(SECRET_KEY).build().unwrap();
     let http = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(CA).unwrap())
         .redirect(reqwest::redirect::Policy::none())
