@@ -8,8 +8,9 @@
 #   scripts/mutants.sh retry -- --baseline skip --timeout 120   # extra cargo-mutants options
 #
 # Groups: retry (src/retry/, src/tls.rs), webhooks (src/webhooks/), shim, idempotency,
-# error, body (src/<group>.rs), rewrite (codegen/src/rewrite.rs) and rules
-# (rules/src/, the request-rule interpreter). Each
+# error, body (src/<group>.rs), rewrite (codegen/src/rewrite.rs), rules
+# (rules/src/, the request-rule interpreter) and tls (src/tls.rs built with
+# tls-ring alone). Each
 # mutant runs only the test targets that exercise its group (the soak test
 # never), so a mutant costs an incremental build and a few seconds of tests.
 # Mutants are built one at a time in this tree (--in-place: incremental builds),
@@ -24,7 +25,7 @@ cd "$(dirname "$0")/.."
 # The redis tests must run (not be skipped) for the redis store's mutants.
 export CI=true INSTA_UPDATE=no CARGO_TERM_COLOR=never
 
-all_groups=(retry webhooks shim idempotency error body rewrite rules)
+all_groups=(retry webhooks shim idempotency error body rewrite rules tls)
 groups=()
 extra=()
 while (($#)); do
@@ -78,6 +79,7 @@ for group in "${groups[@]}"; do
   files=()
   args=(--cargo-arg=--lib)
   harness=()
+  features=(--all-features)
   case $group in
     retry)
       # src/tls.rs decides which TLS failures are final (the classifier asks it).
@@ -123,6 +125,14 @@ for group in "${groups[@]}"; do
       args=()
       more=()
       ;;
+    tls)
+      # Installing ring's provider only matters when ring is the one TLS
+      # feature (with --all-features reqwest picks native-tls).
+      files=(-f src/tls.rs)
+      features=(--no-default-features --features blocking,tls-ring)
+      args=()
+      mapfile -t more < <(tests tls)
+      ;;
     *)
       echo "scripts/mutants.sh: unknown group $group (groups: ${all_groups[*]})" >&2
       exit 2
@@ -134,7 +144,7 @@ for group in "${groups[@]}"; do
   status=0
   # A floor of 60 s under the auto-set test timeout (5 times the baseline's
   # test time): on a shared machine a slow run is not a hang.
-  nice -n 19 cargo mutants --in-place --all-features --no-shuffle --minimum-test-timeout 60 \
+  nice -n 19 cargo mutants --in-place "${features[@]}" --no-shuffle --minimum-test-timeout 60 \
     -o "mutants.out/$group" "${files[@]}" "${args[@]}" "${more[@]}" \
     "${extra[@]}" "${harness[@]}" || status=$?
   echo "== $group: exit $status after $((SECONDS - started)) s"
