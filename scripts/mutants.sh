@@ -131,7 +131,7 @@ for group in "${groups[@]}"; do
       files=(-f src/tls.rs)
       features=(--no-default-features --features blocking,tls-ring)
       args=()
-      mapfile -t more < <(tests tls)
+      mapfile -t more < <(tests tls classify retries)
       ;;
     *)
       echo "scripts/mutants.sh: unknown group $group (groups: ${all_groups[*]})" >&2
