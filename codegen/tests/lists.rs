@@ -1,6 +1,10 @@
 //! Lists come from the spec: any GET that takes a `cursor` and answers with
 //! `meta.next_cursor` gets `by_page()`/`by_item()`, named by nobody.
 
+mod support;
+
+use support::squash;
+
 use serde_json::{Value, json};
 
 /// A spec with one list of widgets whose `data` is `shape`, and one plain GET.
@@ -22,16 +26,6 @@ fn spec(shape: Value) -> Value {
             "Gadget": {"type": "object", "properties": {"data": {"$ref": "#/components/schemas/Widget"}}},
         }}
     })
-}
-
-/// The code without whitespace or trailing commas, so patterns do not
-/// depend on how prettyplease wraps lines.
-fn squash(code: &str) -> String {
-    code.split_whitespace()
-        .collect::<String>()
-        .replace(",)", ")")
-        .replace(",>", ">")
-        .replace(",}", "}")
 }
 
 fn has(code: &str, pattern: &str) -> bool {

@@ -5,6 +5,10 @@
 //! `send` that hands the call to the shim while progenitor's own `send`
 //! becomes private and undocumented.
 
+mod support;
+
+use support::squash;
+
 use serde_json::{Value, json};
 
 /// One create operation whose body has a field for each kind of rule.
@@ -46,16 +50,6 @@ fn spec() -> Value {
             }},
         }}
     })
-}
-
-/// The code without whitespace or trailing commas, so patterns do not
-/// depend on how prettyplease wraps lines.
-fn squash(code: &str) -> String {
-    code.split_whitespace()
-        .collect::<String>()
-        .replace(",)", ")")
-        .replace(",>", ">")
-        .replace(",}", "}")
 }
 
 fn client() -> String {
