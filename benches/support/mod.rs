@@ -2,6 +2,8 @@
 //! the process's memory.
 #![allow(dead_code)]
 
+pub mod create;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -66,4 +68,12 @@ pub fn rss_kib() -> (u64, u64) {
 
 pub fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
+}
+
+/// An environment variable as a count (`10_000` allowed), or `default`.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().replace('_', "").parse().ok())
+        .unwrap_or(default)
 }
