@@ -16,6 +16,11 @@
 //! | `QURL_BENCH_N1`       | 500        | sequential calls of the shorter run   |
 //! | `QURL_BENCH_N2`       | 1500       | sequential calls of the longer run    |
 //! | `QURL_BENCH_VALGRIND` | `valgrind` | the valgrind to run                   |
+//!
+//! To see where a call's instructions go: `instructions --serve` prints the
+//! server's base URL and serves until killed; run
+//! `valgrind --tool=callgrind instructions --client <kind> <warmup> <calls> <url>`
+//! at two sizes and compare `callgrind_annotate` of the two.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -93,6 +98,13 @@ fn totals(path: &Path) -> u64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--serve") {
+        let addr = support::start_server(1, handle);
+        println!("http://{addr}");
+        loop {
+            std::thread::park();
+        }
+    }
     if let Some(at) = args.iter().position(|a| a == "--client") {
         if let Err(e) = client(&args[at + 1..]) {
             eprintln!("instructions --client: {e}");

@@ -6,9 +6,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use progenitor_client::{ClientHooks, ClientInfo, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
-use reqwest::{Request, Response};
+use reqwest::Request;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -19,7 +19,7 @@ use crate::manifest::{Operation, Replay};
 use crate::retry::decision::{Decision, DelaySource, Situation, Stop, decide};
 use crate::retry::{Reason, RetryBudget, RetryPolicy, classify, server_delay};
 use crate::secret::ApiKey;
-use crate::transport::{Outcome, attempt};
+use crate::transport::{Answer, Outcome, attempt};
 
 /// What each client carries besides its `reqwest::Client` (progenitor's
 /// inner type; not part of the public API).
@@ -86,10 +86,12 @@ impl Client {
 }
 
 /// One logical call, from before its first attempt to its result: made by
-/// every generated `send` (see `codegen/src/rewrite.rs`).
+/// every generated `send` (see `codegen/src/rewrite.rs`), which hands its
+/// request to [`execute`].
 pub(crate) struct Call {
     operation: &'static Operation,
-    key: Option<String>,
+    /// The key every attempt carries, ready to put on the wire.
+    key: Option<HeaderValue>,
 }
 
 impl Call {
@@ -98,127 +100,102 @@ impl Call {
     /// every attempt, and the error, carry the same one.
     pub(crate) fn begin(
         client: &Client,
-        operation_id: &'static str,
-        key: Option<&mut Result<Option<String>, String>>,
+        operation: &'static Operation,
+        key: Option<Result<Option<String>, String>>,
     ) -> Result<Call, Error> {
-        let operation = crate::manifest::find(operation_id).ok_or_else(|| {
-            Error::invalid_request(
-                operation_id,
-                "the operation is missing from the manifest (a build problem; please report it)",
-                None,
-            )
-        })?;
-        let Some(slot) = key else {
+        let name = operation.method.as_ref();
+        let Some(given) = key else {
             return Ok(Call {
                 operation,
                 key: None,
             });
         };
         let rule = operation.idempotency_key.unwrap_or(GENERIC_RULE);
-        let key = match slot {
-            Ok(Some(given)) => {
-                validate(given.as_bytes(), rule).map_err(|e| {
-                    Error::invalid_request(operation_id, e.to_string(), Some(Box::new(e)))
-                })?;
-                given.clone()
-            }
-            Ok(None) => {
-                let made = client.inner().keys.next_key();
-                validate(made.as_bytes(), rule).map_err(|e| {
-                    Error::invalid_request(
-                        operation_id,
-                        format!("the client's key generator made an invalid key: {e}"),
-                        Some(Box::new(e)),
-                    )
-                })?;
-                *slot = Ok(Some(made.clone()));
-                made
-            }
-            Err(message) => {
-                return Err(Error::invalid_request(operation_id, message.clone(), None));
-            }
+        let (key, problem) = match given {
+            Ok(Some(given)) => (given, ""),
+            Ok(None) => (
+                client.inner().keys.next_key(),
+                "the client's key generator made an invalid key: ",
+            ),
+            Err(message) => return Err(Error::invalid_request(name, message, None)),
         };
+        validate(key.as_bytes(), rule).map_err(|e| {
+            Error::invalid_request(name, format!("{problem}{e}"), Some(Box::new(e)))
+        })?;
+        // A valid key is printable ASCII, so this takes the string as it is.
+        let key = HeaderValue::try_from(key).map_err(|e| {
+            Error::invalid_request(name, format!("{problem}{e}"), Some(Box::new(e)))
+        })?;
         Ok(Call {
             operation,
             key: Some(key),
         })
     }
 
-    /// After the last attempt: the one error type, carrying the key; an
-    /// answer carries the key too (`Idempotency-Key`, unless the server
-    /// echoed it), so `into_data()` can name it if the payload is missing.
+    /// After the last attempt: the one error type, carrying the key. (An
+    /// answer already carries it: see [`execute`].)
     pub(crate) fn end<T>(
         self,
         result: Result<ResponseValue<T>, progenitor_client::Error<crate::types::ApiErrorBody>>,
     ) -> Result<ResponseValue<T>, Error> {
-        match (result, self.key) {
-            (Ok(answer), None) => Ok(answer),
-            (Ok(answer), Some(key)) => Ok(with_key_header(answer, &key)),
-            (Err(e), key) => {
-                Err(Error::from_generated(e, self.operation).with_call(key, self.operation.replay))
-            }
-        }
+        result.map_err(|e| {
+            let key = self
+                .key
+                .as_ref()
+                .and_then(|k| k.to_str().ok())
+                .map(str::to_owned);
+            Error::from_generated(e, self.operation).with_call(key, self.operation.replay)
+        })
     }
 }
 
-fn with_key_header<T>(answer: ResponseValue<T>, key: &str) -> ResponseValue<T> {
-    if answer.headers().contains_key(IDEMPOTENCY_KEY_HEADER) {
-        return answer;
+/// Send the request progenitor built for `call`: credentials, user agent,
+/// key and per-attempt timeout, then the retry loop. A successful answer
+/// carries the key (`Idempotency-Key`, unless the server echoed it), so
+/// `into_data()` can name it if the payload is missing.
+pub(crate) async fn execute<E>(
+    client: &Client,
+    mut request: Request,
+    call: &Call,
+) -> Result<Answer, progenitor_client::Error<E>> {
+    let state = client.inner();
+    let headers = request.headers_mut();
+    if let Some(key) = &call.key {
+        headers.insert(IDEMPOTENCY_KEY_HEADER, key.clone());
     }
-    let Ok(value) = HeaderValue::from_str(key) else {
-        return answer;
+    if let Some(key) = &state.api_key {
+        headers.insert(AUTHORIZATION, key.header().clone());
+    }
+    headers.insert(USER_AGENT, state.user_agent.clone());
+    if request.timeout().is_none() {
+        *request.timeout_mut() = Some(state.timeout);
+    }
+    let operation = call.operation;
+    let span = tracing::info_span!(
+        "qurl.call",
+        operation = operation.method.as_ref(),
+        method = %request.method(),
+        path = request.url().path(),
+        key = call.key.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""),
+    );
+    let calls = retry_loop(client.client(), state, request, operation.replay);
+    // Entering a span nobody listens to costs a little on every poll.
+    let outcome = if span.is_disabled() {
+        calls.await
+    } else {
+        calls.instrument(span).await
     };
-    let status = answer.status();
-    let mut headers = answer.headers().clone();
-    headers.insert(IDEMPOTENCY_KEY_HEADER, value);
-    ResponseValue::new(answer.into_inner(), status, headers)
+    Answer::from_outcome(outcome, call.key.as_ref()).await
 }
 
-impl ClientHooks<ClientState> for Client {
-    /// Once per `send()`: credentials, user agent, per-attempt timeout. The
-    /// key is already in place (`Call::begin`).
-    async fn pre<E>(
-        &self,
-        request: &mut Request,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        let state = self.inner();
-        let headers = request.headers_mut();
-        if let Some(key) = &state.api_key {
-            headers.insert(AUTHORIZATION, key.header().clone());
-        }
-        headers.insert(USER_AGENT, state.user_agent.clone());
-        if request.timeout().is_none() {
-            *request.timeout_mut() = Some(state.timeout);
-        }
-        Ok(())
-    }
-
-    /// The retry loop: every attempt sends a clone of the same request, so
-    /// the same bytes and the same key.
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        let replay =
-            crate::manifest::find(info.operation_id).map_or(Replay::Unkeyed, |op| op.replay);
-        let key = request.headers().get(IDEMPOTENCY_KEY_HEADER);
-        let span = tracing::info_span!(
-            "qurl.call",
-            operation = info.operation_id,
-            method = %request.method(),
-            path = request.url().path(),
-            key = key.and_then(|v| v.to_str().ok()).unwrap_or(""),
-        );
-        retry_loop(self.client(), self.inner(), request, replay)
-            .instrument(span)
-            .await
-    }
-}
+impl ClientHooks<ClientState> for Client {}
 
 async fn retry_loop(
     client: &reqwest::Client,
     state: &ClientState,
     request: Request,
     replay: Replay,
-) -> reqwest::Result<Response> {
+) -> Outcome {
     let policy = &*state.policy;
     let deadline = policy.deadline.map(|d| Instant::now() + d);
     // Built on the first retry only: most calls never need it.
@@ -245,7 +222,7 @@ async fn retry_loop(
                 state.budget.refund(policy.success_refund);
             }
             tracing::debug!(attempt = number, outcome = %outcome, decision = "done");
-            return outcome.into_result();
+            return outcome;
         };
         let server = outcome.headers().and_then(server_delay);
         let situation = Situation {
@@ -291,7 +268,7 @@ async fn retry_loop(
     }
 }
 
-fn give_up(number: u32, reason: Reason, why: &str, outcome: Outcome) -> reqwest::Result<Response> {
+fn give_up(number: u32, reason: Reason, why: &str, outcome: Outcome) -> Outcome {
     tracing::info!(attempt = number, outcome = %outcome, reason = reason.as_str(), decision = "give-up", why);
-    outcome.into_result()
+    outcome
 }

@@ -2,8 +2,12 @@
 //! retry loop can look at it and a cut-off body counts as a failed attempt.
 
 use bytes::{Bytes, BytesMut};
-use reqwest::header::HeaderMap;
+use progenitor_client::ResponseValue;
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Request, Response, ResponseBuilderExt, StatusCode, Url, Version};
+use serde::de::DeserializeOwned;
+
+use crate::idempotency::IDEMPOTENCY_KEY_HEADER;
 
 /// Status line, headers and URL of a response whose body has been read.
 pub(crate) struct Head {
@@ -70,22 +74,77 @@ impl Outcome {
             _ => None,
         }
     }
+}
 
-    /// Hand the outcome back to the generated code as the reqwest result it expects.
-    pub(crate) fn into_result(self) -> reqwest::Result<Response> {
-        match self {
-            Outcome::Transport(e) | Outcome::BodyCut(e) => Err(e),
-            Outcome::Response { head, body } => Ok(head.rebuild(body.into())),
-            Outcome::TooLarge { head, cap } => {
-                // A body that fails when read: decoding reports a body error
-                // naming the cap instead of allocating without bound.
-                let err = std::io::Error::other(format!(
-                    "response body is larger than the client's cap of {cap} bytes; raise it with ClientBuilder::max_body_bytes"
-                ));
-                let stream = futures::stream::once(async move { Err::<Bytes, _>(err) });
-                Ok(head.rebuild(reqwest::Body::wrap_stream(stream)))
+/// The last attempt's complete answer, as the generated code reads it:
+/// decoded from the bytes already read, with the head moved, not cloned.
+pub(crate) struct Answer {
+    head: Head,
+    body: Bytes,
+}
+
+impl Answer {
+    /// The generated code's error for an outcome with no answer to decode;
+    /// a successful answer gains the call's key unless the server echoed it.
+    pub(crate) async fn from_outcome<E>(
+        outcome: Outcome,
+        key: Option<&HeaderValue>,
+    ) -> Result<Answer, progenitor_client::Error<E>> {
+        use progenitor_client::Error as G;
+        match outcome {
+            Outcome::Transport(e) | Outcome::BodyCut(e) => Err(G::CommunicationError(e)),
+            Outcome::TooLarge { head, cap } => Err(too_large(head, cap).await),
+            Outcome::Response { mut head, body } => {
+                if let Some(key) = key
+                    && head.status.is_success()
+                    && !head.headers.contains_key(IDEMPOTENCY_KEY_HEADER)
+                {
+                    head.headers.insert(IDEMPOTENCY_KEY_HEADER, key.clone());
+                }
+                Ok(Answer { head, body })
             }
         }
+    }
+
+    pub(crate) fn status(&self) -> StatusCode {
+        self.head.status
+    }
+
+    /// The body as the documented type (progenitor's `from_response`, without
+    /// reading the body a second time).
+    pub(crate) fn decode<T: DeserializeOwned, E>(
+        self,
+    ) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
+        match serde_json::from_slice(&self.body) {
+            Ok(inner) => Ok(ResponseValue::new(inner, self.head.status, self.head.headers)),
+            Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(self.body, e)),
+        }
+    }
+
+    /// A documented answer without a body.
+    pub(crate) fn empty(self) -> ResponseValue<()> {
+        ResponseValue::new((), self.head.status, self.head.headers)
+    }
+
+    /// A `reqwest::Response` again, for an undocumented status.
+    pub(crate) fn into_response(self) -> Response {
+        self.head.rebuild(self.body.into())
+    }
+}
+
+/// A body over the cap, reported as reqwest reports a body that fails while
+/// read: an error naming the cap, with nothing allocated for the body.
+async fn too_large<E>(head: Head, cap: usize) -> progenitor_client::Error<E> {
+    let err = std::io::Error::other(format!(
+        "response body is larger than the client's cap of {cap} bytes; raise it with ClientBuilder::max_body_bytes"
+    ));
+    let stream = futures::stream::once(async move { Err::<Bytes, _>(err) });
+    match head.rebuild(reqwest::Body::wrap_stream(stream)).bytes().await {
+        Err(e) => progenitor_client::Error::ResponseBodyError(e),
+        // Unreachable: the stream's only item is an error.
+        Ok(_) => progenitor_client::Error::InvalidRequest(format!(
+            "the answer's body is larger than the client's cap of {cap} bytes"
+        )),
     }
 }
 

@@ -16,6 +16,7 @@ mod pages;
 mod params;
 mod rewrite;
 mod rules;
+mod send;
 mod syntax;
 mod testing;
 

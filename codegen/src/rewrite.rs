@@ -44,7 +44,7 @@ pub fn rewrite(
         if let Item::Mod(m) = item
             && m.ident == "builder"
         {
-            found = rewrite_operation_builders(m, &paginated, doc)?;
+            found = rewrite_operation_builders(m, &paginated, doc, ops)?;
         }
     }
     let mut impls: Vec<Item> = Vec::new();
@@ -439,6 +439,7 @@ fn rewrite_operation_builders(
     m: &mut ItemMod,
     paginated: &std::collections::BTreeSet<String>,
     doc: &Value,
+    ops: &[crate::manifest::Operation],
 ) -> Result<Answers, String> {
     let Some((_, items)) = m.content.as_mut() else {
         return Err("progenitor's `builder` module is empty".into());
@@ -449,7 +450,7 @@ fn rewrite_operation_builders(
         match item {
             Item::Struct(s) => must_use(&mut s.attrs),
             Item::Impl(imp) if imp.trait_.is_none() => {
-                let Some((op, success)) = wrap_send(imp)? else {
+                let Some((op, success)) = wrap_send(imp, ops)? else {
                     continue;
                 };
                 crate::params::check_setters(imp, &op, doc);
@@ -501,7 +502,10 @@ fn operation_id(f: &ImplItemFn) -> Option<String> {
 
 /// Rename progenitor's `send` and add the shim's; the operation id and the
 /// success type, for a builder that has a `send`.
-fn wrap_send(imp: &mut ItemImpl) -> Result<Option<(String, Type)>, String> {
+fn wrap_send(
+    imp: &mut ItemImpl,
+    ops: &[crate::manifest::Operation],
+) -> Result<Option<(String, Type)>, String> {
     let builder = last_ident(&imp.self_ty).unwrap_or_default();
     let Some(send) = imp.items.iter_mut().find_map(|i| match i {
         ImplItem::Fn(f) if f.sig.ident == "send" => Some(f),
@@ -523,15 +527,22 @@ fn wrap_send(imp: &mut ItemImpl) -> Result<Option<(String, Type)>, String> {
     send.sig.ident = format_ident!("send_generated");
     send.vis = syn::Visibility::Inherited;
     send.attrs.retain(|a| !a.path().is_ident("doc"));
+    crate::send::hand_to_shim(send).map_err(|e| format!("`{builder}::send`: {e}"))?;
     let has_key = imp
         .items
         .iter()
         .any(|i| matches!(i, ImplItem::Fn(f) if f.sig.ident == "idempotency_key"));
+    // The key moves to the call, which puts it on every attempt.
     let key = if has_key {
-        quote!(Some(&mut self.idempotency_key))
+        quote!(Some(::std::mem::replace(&mut self.idempotency_key, Ok(None))))
     } else {
         quote!(None)
     };
+    // The operation's manifest row, by position: no lookup by name per call.
+    let row = ops
+        .iter()
+        .position(|o| o.method == op)
+        .ok_or_else(|| format!("`{op}` is missing from the manifest"))?;
     let wrapper: ImplItemFn = parse_quote! {
         #(#docs)*
         ///
@@ -539,8 +550,11 @@ fn wrap_send(imp: &mut ItemImpl) -> Result<Option<(String, Type)>, String> {
         /// (see the crate docs); every error is a [`crate::Error`].
         #[allow(unused_mut)]
         pub async fn send(mut self) -> ::std::result::Result<#success, crate::Error> {
-            let call = crate::shim::Call::begin(self.client, #op, #key)?;
-            call.end(self.send_generated().await)
+            let operation = &crate::manifest::OPERATIONS[#row];
+            debug_assert_eq!(operation.method, #op);
+            let call = crate::shim::Call::begin(self.client, operation, #key)?;
+            let result = self.send_generated(&call).await;
+            call.end(result)
         }
     };
     imp.items.push(ImplItem::Fn(wrapper));

@@ -245,13 +245,26 @@ fn builders_are_must_use() {
 fn send_goes_through_the_shim_and_progenitors_send_is_private_and_undocumented() {
     let g = qurl_codegen::generate_from_value(spec(), "inline").unwrap_or_else(|e| panic!("{e}"));
     let client = squash(&g.client);
+    let row = g
+        .operations
+        .iter()
+        .position(|o| o.method == "post_widgets")
+        .expect("the manifest row");
+    assert!(client.contains(&squash(&format!(
+        "pub async fn send(mut self) -> ::std::result::Result<ResponseValue<types::Widget>, crate::Error> {{ let operation = &crate::manifest::OPERATIONS[{row}usize]; debug_assert_eq!(operation.method, \"post_widgets\"); let call = crate::shim::Call::begin(self.client, operation, Some(::std::mem::replace(&mut self.idempotency_key, Ok(None))))?; let result = self.send_generated(&call).await; call.end(result) }}"
+    ))));
     assert!(client.contains(&squash(
-        "pub async fn send(mut self) -> ::std::result::Result<ResponseValue<types::Widget>, crate::Error> { let call = crate::shim::Call::begin(self.client, \"post_widgets\", Some(&mut self.idempotency_key))?; call.end(self.send_generated().await) }"
-    )));
-    assert!(client.contains(&squash(
-        "async fn send_generated(self) -> Result<ResponseValue<types::Widget>, Error<types::ApiErrorBody>>"
+        "async fn send_generated(self, call: &crate::shim::Call) -> Result<ResponseValue<types::Widget>, Error<types::ApiErrorBody>>"
     )));
     assert!(!client.contains(&squash("pub async fn send_generated")));
+    // The shim sends the request, and the answer decodes from the bytes it read:
+    // progenitor's hooks and its second read of the body are gone.
+    assert!(client.contains(&squash(
+        "let response = crate::shim::execute(client, request, call).await?; match response.status().as_u16() { 201u16 => response.decode(),"
+    )));
+    for gone in ["client.pre(", "client.exec(", "client.post(&result", "ResponseValue::from_response"] {
+        assert!(!client.contains(gone), "{gone}");
+    }
     // The operation's doc moved to the new `send`, once.
     assert_eq!(
         g.client

@@ -1,0 +1,79 @@
+//! The generated `send`'s path after progenitor has built the request: the
+//! shim (`crate::shim::execute`) sends it with the call's key and retries,
+//! and the answer decodes from the bytes the shim already read, without
+//! rebuilding a `reqwest::Response` (or cloning its headers) to read them
+//! again. Progenitor's hooks (`pre`, `exec`, `post`) are not called.
+
+use syn::visit_mut::VisitMut;
+use syn::{Expr, ImplItemFn, Stmt, parse_quote};
+
+/// Rewrite progenitor's `send` body (already renamed `send_generated`) so it
+/// takes the shim's `Call` and hands the request to it.
+pub(crate) fn hand_to_shim(send: &mut ImplItemFn) -> Result<(), String> {
+    send.sig.inputs.push(parse_quote!(call: &crate::shim::Call));
+    let stmts = &mut send.block.stmts;
+    let start = stmts
+        .iter()
+        .position(|s| is_let_of(s, "info"))
+        .ok_or("no `let info = OperationInfo { .. }`")?;
+    let end = stmts
+        .iter()
+        .position(|s| is_let_of(s, "response"))
+        .ok_or("no `let response = result?`")?;
+    if end < start {
+        return Err("`let response` comes before `let info`".into());
+    }
+    // `info`, `pre`, `exec`, `post` and `let response = result?` become one call.
+    stmts.splice(
+        start..=end,
+        [parse_quote! {
+            let response = crate::shim::execute(client, request, call).await?;
+        }],
+    );
+    let mut answers = FromAnswer(0);
+    answers.visit_block_mut(&mut send.block);
+    if answers.0 == 0 {
+        return Err("no `ResponseValue::from_response` or `ResponseValue::empty` to replace".into());
+    }
+    Ok(())
+}
+
+fn is_let_of(stmt: &Stmt, name: &str) -> bool {
+    matches!(stmt, Stmt::Local(l) if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == name))
+}
+
+/// Replaces progenitor's reads of a `reqwest::Response` with the shim's
+/// `Answer` methods; counts the replacements.
+struct FromAnswer(usize);
+
+impl VisitMut for FromAnswer {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let replacement: Option<Expr> = match expr {
+            // `ResponseValue::from_response(response).await`
+            Expr::Await(a) if calls(&a.base, "from_response") => Some(parse_quote!(response.decode())),
+            // `ResponseValue::empty(response)`
+            Expr::Call(_) if calls(expr, "empty") => Some(parse_quote!(response.empty())),
+            // `Error::UnexpectedResponse(response)`
+            Expr::Call(_) if calls(expr, "UnexpectedResponse") => {
+                Some(parse_quote!(Error::UnexpectedResponse(response.into_response())))
+            }
+            _ => None,
+        };
+        if let Some(r) = replacement {
+            *expr = r;
+            self.0 += 1;
+        }
+    }
+}
+
+/// `expr` is `<path ending in name>(response)`.
+fn calls(expr: &Expr, name: &str) -> bool {
+    let Expr::Call(c) = expr else { return false };
+    let Expr::Path(p) = &*c.func else {
+        return false;
+    };
+    let one_arg_response = c.args.len() == 1
+        && matches!(c.args.first(), Some(Expr::Path(a)) if a.path.is_ident("response"));
+    p.path.segments.last().is_some_and(|s| s.ident == name) && one_arg_response
+}
