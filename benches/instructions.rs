@@ -78,7 +78,10 @@ fn count(valgrind: &str, kind: Kind, warmup: usize, calls: usize, base: &str) ->
         ])
         .status()
         .unwrap_or_else(|e| panic!("cannot run {valgrind} (install valgrind): {e}"));
-    assert!(status.success(), "the client under callgrind failed: {status}");
+    assert!(
+        status.success(),
+        "the client under callgrind failed: {status}"
+    );
     let total = totals(&out);
     let _ = std::fs::remove_file(&out);
     total

@@ -3,14 +3,11 @@
 //! [`check_body`] (see `codegen/src/rules.rs`). The table is generated from
 //! `openapi.json`; the interpreter is `qurl_rules`, the one the sandbox runs.
 
-use serde::Serialize;
-
 /// `Err("`field`: what is wrong")` for the first rule of `schema` that `body`
-/// breaks.
-pub(crate) fn check_body<T: Serialize>(schema: &str, body: &T) -> Result<(), String> {
-    let value =
-        serde_json::to_value(body).map_err(|e| format!("the body cannot be encoded: {e}"))?;
-    match qurl_rules::check_first(crate::types::RULES, schema, &value) {
+/// breaks. The body is read in place, through the `qurl_rules::Object`
+/// implementation generated for its type (`codegen/src/rule_fields.rs`).
+pub(crate) fn check_body(schema: &str, body: &dyn qurl_rules::Object) -> Result<(), String> {
+    match qurl_rules::check_object(crate::types::RULES, schema, body) {
         Some(violation) => Err(violation.to_string()),
         None => Ok(()),
     }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, ClientInfo, ResponseValue};
-use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
 use reqwest::Request;
+use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
 use tokio::time::Instant;
 use tracing::Instrument;
 

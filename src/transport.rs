@@ -116,8 +116,14 @@ impl Answer {
         self,
     ) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
         match serde_json::from_slice(&self.body) {
-            Ok(inner) => Ok(ResponseValue::new(inner, self.head.status, self.head.headers)),
-            Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(self.body, e)),
+            Ok(inner) => Ok(ResponseValue::new(
+                inner,
+                self.head.status,
+                self.head.headers,
+            )),
+            Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(
+                self.body, e,
+            )),
         }
     }
 
@@ -139,7 +145,11 @@ async fn too_large<E>(head: Head, cap: usize) -> progenitor_client::Error<E> {
         "response body is larger than the client's cap of {cap} bytes; raise it with ClientBuilder::max_body_bytes"
     ));
     let stream = futures::stream::once(async move { Err::<Bytes, _>(err) });
-    match head.rebuild(reqwest::Body::wrap_stream(stream)).bytes().await {
+    match head
+        .rebuild(reqwest::Body::wrap_stream(stream))
+        .bytes()
+        .await
+    {
         Err(e) => progenitor_client::Error::ResponseBodyError(e),
         // Unreachable: the stream's only item is an error.
         Ok(_) => progenitor_client::Error::InvalidRequest(format!(

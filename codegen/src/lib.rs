@@ -15,6 +15,7 @@ pub mod normalise;
 mod pages;
 mod params;
 mod rewrite;
+mod rule_fields;
 mod rules;
 mod send;
 mod syntax;

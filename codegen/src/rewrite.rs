@@ -64,6 +64,7 @@ pub fn rewrite(
         {
             add_from_str_for_string_newtypes(m);
             name_allowed_values(m);
+            impls.extend(crate::rule_fields::impls(m, rules)?);
             let builder = submodule(m, "builder")
                 .ok_or("progenitor's `types` module has no `builder` module")?;
             rewrite_type_builders(builder, doc)?;
@@ -534,7 +535,10 @@ fn wrap_send(
         .any(|i| matches!(i, ImplItem::Fn(f) if f.sig.ident == "idempotency_key"));
     // The key moves to the call, which puts it on every attempt.
     let key = if has_key {
-        quote!(Some(::std::mem::replace(&mut self.idempotency_key, Ok(None))))
+        quote!(Some(::std::mem::replace(
+            &mut self.idempotency_key,
+            Ok(None)
+        )))
     } else {
         quote!(None)
     };

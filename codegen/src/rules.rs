@@ -4,7 +4,8 @@
 //! `send` builds a request. A broken rule is then a conversion error naming
 //! the field, which `send` reports as `ErrorKind::InvalidRequest` before
 //! anything is sent or a key is spent. The rules are interpreted at run
-//! time by `qurl_rules::check`, the interpreter the sandbox runs too.
+//! time by `qurl_rules`, the interpreter the sandbox runs too; it reads the
+//! typed body through the implementations `rule_fields.rs` generates.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -99,7 +100,7 @@ pub fn check_in_conversions(builder: &mut ItemMod, table: &[SchemaRules]) -> Res
 }
 
 /// A spec schema name and a Rust type name that stand for the same type.
-fn same_name(schema: &str, type_name: &str) -> bool {
+pub(crate) fn same_name(schema: &str, type_name: &str) -> bool {
     let letters = |s: &str| -> String {
         s.chars()
             .filter(char::is_ascii_alphanumeric)

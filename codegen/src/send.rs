@@ -33,7 +33,9 @@ pub(crate) fn hand_to_shim(send: &mut ImplItemFn) -> Result<(), String> {
     let mut answers = FromAnswer(0);
     answers.visit_block_mut(&mut send.block);
     if answers.0 == 0 {
-        return Err("no `ResponseValue::from_response` or `ResponseValue::empty` to replace".into());
+        return Err(
+            "no `ResponseValue::from_response` or `ResponseValue::empty` to replace".into(),
+        );
     }
     Ok(())
 }
@@ -51,13 +53,15 @@ impl VisitMut for FromAnswer {
         syn::visit_mut::visit_expr_mut(self, expr);
         let replacement: Option<Expr> = match expr {
             // `ResponseValue::from_response(response).await`
-            Expr::Await(a) if calls(&a.base, "from_response") => Some(parse_quote!(response.decode())),
+            Expr::Await(a) if calls(&a.base, "from_response") => {
+                Some(parse_quote!(response.decode()))
+            }
             // `ResponseValue::empty(response)`
             Expr::Call(_) if calls(expr, "empty") => Some(parse_quote!(response.empty())),
             // `Error::UnexpectedResponse(response)`
-            Expr::Call(_) if calls(expr, "UnexpectedResponse") => {
-                Some(parse_quote!(Error::UnexpectedResponse(response.into_response())))
-            }
+            Expr::Call(_) if calls(expr, "UnexpectedResponse") => Some(parse_quote!(
+                Error::UnexpectedResponse(response.into_response())
+            )),
             _ => None,
         };
         if let Some(r) = replacement {

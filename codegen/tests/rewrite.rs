@@ -262,7 +262,12 @@ fn send_goes_through_the_shim_and_progenitors_send_is_private_and_undocumented()
     assert!(client.contains(&squash(
         "let response = crate::shim::execute(client, request, call).await?; match response.status().as_u16() { 201u16 => response.decode(),"
     )));
-    for gone in ["client.pre(", "client.exec(", "client.post(&result", "ResponseValue::from_response"] {
+    for gone in [
+        "client.pre(",
+        "client.exec(",
+        "client.post(&result",
+        "ResponseValue::from_response",
+    ] {
         assert!(!client.contains(gone), "{gone}");
     }
     // The operation's doc moved to the new `send`, once.

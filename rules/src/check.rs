@@ -2,9 +2,10 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::types::{Kind, SchemaRules, Text, When};
+use crate::view::{Field, Object};
 
 /// A broken rule: the field (a JSON path such as `items[2].expires_at`, or
 /// `body` for the object itself), the API's error code, and what is wrong.
@@ -27,7 +28,9 @@ impl fmt::Display for Violation {
 /// JSON Schema's business).
 pub fn check(table: &[SchemaRules], schema: &str, value: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
-    walk(table, schema, value, "", true, &mut out);
+    if let Some(obj) = value.as_object() {
+        walk(table, schema, obj, "", true, &mut out);
+    }
     out
 }
 
@@ -41,7 +44,9 @@ pub fn check_own(
     prefix: &str,
 ) -> Vec<Violation> {
     let mut out = Vec::new();
-    walk(table, schema, value, prefix, false, &mut out);
+    if let Some(obj) = value.as_object() {
+        walk(table, schema, obj, prefix, false, &mut out);
+    }
     out
 }
 
@@ -50,16 +55,23 @@ pub fn check_first(table: &[SchemaRules], schema: &str, value: &Value) -> Option
     check(table, schema, value).into_iter().next()
 }
 
+/// The first rule `body`, an instance of `schema` seen through [`Object`]
+/// (a typed body, say), breaks, if any.
+pub fn check_object(table: &[SchemaRules], schema: &str, body: &dyn Object) -> Option<Violation> {
+    let mut out = Vec::new();
+    walk(table, schema, body, "", true, &mut out);
+    out.into_iter().next()
+}
+
 fn walk(
     table: &[SchemaRules],
     schema: &str,
-    value: &Value,
+    obj: &dyn Object,
     prefix: &str,
     nested: bool,
     out: &mut Vec<Violation>,
 ) {
-    let (Some(entry), Some(obj)) = (table.iter().find(|s| s.schema == schema), value.as_object())
-    else {
+    let Some(entry) = table.iter().find(|s| s.schema == schema) else {
         return;
     };
     for rule in entry.rules.iter() {
@@ -81,25 +93,18 @@ fn walk(
         return;
     }
     for nested in entry.nested.iter() {
-        let Some(inner) = obj.get(nested.property.as_ref()) else {
-            continue;
-        };
         let path = join(prefix, &nested.property);
-        match (nested.list, inner.as_array()) {
-            (true, Some(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    walk(
-                        table,
-                        &nested.schema,
-                        item,
-                        &format!("{path}[{i}]"),
-                        true,
-                        out,
-                    );
+        match (nested.list, obj.get(&nested.property)) {
+            (true, Field::List(items)) => {
+                for i in 0..items.count() {
+                    if let Field::Object(item) = items.item(i) {
+                        let at = format!("{path}[{i}]");
+                        walk(table, &nested.schema, item, &at, true, out);
+                    }
                 }
             }
-            (false, _) => walk(table, &nested.schema, inner, &path, true, out),
-            (true, None) => {}
+            (false, Field::Object(inner)) => walk(table, &nested.schema, inner, &path, true, out),
+            _ => {}
         }
     }
 }
@@ -112,26 +117,25 @@ fn join(prefix: &str, field: &str) -> String {
     }
 }
 
-/// Present and not `null` (the API treats an explicit `null` as absent).
-fn present(obj: &Map<String, Value>, field: &str) -> bool {
-    obj.get(field).is_some_and(|v| !v.is_null())
-}
-
-fn text<'a>(obj: &'a Map<String, Value>, field: &str) -> Option<&'a str> {
-    obj.get(field).and_then(Value::as_str)
+fn text<'a>(obj: &'a dyn Object, field: &str) -> Option<&'a str> {
+    match obj.get(field) {
+        Field::Str(s) => Some(s),
+        _ => None,
+    }
 }
 
 impl When {
-    fn holds(&self, obj: &Map<String, Value>) -> bool {
+    fn holds(&self, obj: &dyn Object) -> bool {
         text(obj, &self.field).or(self.default.as_deref()) == Some(self.equals.as_ref())
     }
 }
 
 /// The field a broken rule names (`None`: the object itself) and why.
-fn broken<'k>(kind: &'k Kind, obj: &Map<String, Value>) -> Option<(Named<'k>, String)> {
+fn broken<'k>(kind: &'k Kind, obj: &dyn Object) -> Option<(Named<'k>, String)> {
+    let present = |f: &str| obj.get(f).is_present();
     match kind {
         Kind::Exclusive { fields } => {
-            let mut set = fields.iter().filter(|f| present(obj, f));
+            let mut set = fields.iter().filter(|f| present(f));
             let first = set.next()?;
             let second = set.next()?;
             Some((
@@ -139,21 +143,19 @@ fn broken<'k>(kind: &'k Kind, obj: &Map<String, Value>) -> Option<(Named<'k>, St
                 format!("cannot be combined with {first}"),
             ))
         }
-        Kind::RequiredIf { field, when } => (when.holds(obj) && !present(obj, field)).then(|| {
+        Kind::RequiredIf { field, when } => (when.holds(obj) && !present(field)).then(|| {
             (
                 Named::Field(field),
                 format!("is required when {} is {}", when.field, when.equals),
             )
         }),
-        Kind::RequiredUnless { field, when } => {
-            (!when.holds(obj) && !present(obj, field)).then(|| {
-                (
-                    Named::Field(field),
-                    format!("is required unless {} is {}", when.field, when.equals),
-                )
-            })
-        }
-        Kind::OnlyIf { field, when } => (!when.holds(obj) && present(obj, field)).then(|| {
+        Kind::RequiredUnless { field, when } => (!when.holds(obj) && !present(field)).then(|| {
+            (
+                Named::Field(field),
+                format!("is required unless {} is {}", when.field, when.equals),
+            )
+        }),
+        Kind::OnlyIf { field, when } => (!when.holds(obj) && present(field)).then(|| {
             (
                 Named::Field(field),
                 format!("is only accepted when {} is {}", when.field, when.equals),
@@ -177,10 +179,12 @@ fn broken<'k>(kind: &'k Kind, obj: &Map<String, Value>) -> Option<(Named<'k>, St
                     _ => format!("must be one of {}", allowed.join(", ")),
                 }
             };
-            match obj.get(field.as_ref())? {
-                Value::String(v) => (!listed(v)).then(|| (Named::Field(field), message())),
-                Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-                    let v = item.as_str()?;
+            match obj.get(field) {
+                Field::Str(v) => (!listed(v)).then(|| (Named::Field(field), message())),
+                Field::List(items) => (0..items.count()).find_map(|i| {
+                    let Field::Str(v) = items.item(i) else {
+                        return None;
+                    };
                     (!listed(v)).then(|| (Named::Item(field, i), format!("\"{v}\": {}", message())))
                 }),
                 _ => None,
@@ -206,7 +210,7 @@ fn broken<'k>(kind: &'k Kind, obj: &Map<String, Value>) -> Option<(Named<'k>, St
             (low || high).then(|| (Named::Field(field), bounds(*min_seconds, *max_seconds)))
         }
         Kind::MinProperties { count } => {
-            let set = obj.values().filter(|v| !v.is_null()).count() as u64;
+            let set = obj.set_count() as u64;
             (set < *count).then(|| {
                 let noun = if *count == 1 { "field" } else { "fields" };
                 (Named::Object, format!("must set at least {count} {noun}"))
@@ -217,7 +221,9 @@ fn broken<'k>(kind: &'k Kind, obj: &Map<String, Value>) -> Option<(Named<'k>, St
             minimum,
             maximum,
         } => {
-            let n = obj.get(field.as_ref())?.as_i64()?;
+            let Field::Int(n) = obj.get(field) else {
+                return None;
+            };
             let low = minimum.is_some_and(|m| n < m);
             let high = maximum.is_some_and(|m| n > m);
             (low || high).then(|| {
@@ -234,8 +240,10 @@ fn broken<'k>(kind: &'k Kind, obj: &Map<String, Value>) -> Option<(Named<'k>, St
             max_items,
             unique,
         } => {
-            let items = obj.get(field.as_ref())?.as_array()?;
-            let n = items.len() as u64;
+            let Field::List(items) = obj.get(field) else {
+                return None;
+            };
+            let n = items.count() as u64;
             if min_items.is_some_and(|m| n < m) || max_items.is_some_and(|m| n > m) {
                 let rule = limits(*min_items, *max_items);
                 return Some((
@@ -243,16 +251,15 @@ fn broken<'k>(kind: &'k Kind, obj: &Map<String, Value>) -> Option<(Named<'k>, St
                     format!("{n} items, but the spec allows {rule}"),
                 ));
             }
-            let repeated = items
-                .iter()
-                .enumerate()
-                .find(|(i, v)| items[..*i].contains(v));
-            match repeated {
-                Some((i, v)) if *unique => {
-                    Some((Named::Item(field, i), format!("{v} is already in the list")))
-                }
-                _ => None,
+            if !*unique {
+                return None;
             }
+            let repeated = (0..items.count()).find(|&i| (0..i).any(|j| items.same(j, i)))?;
+            let value = items.item(repeated).to_json();
+            Some((
+                Named::Item(field, repeated),
+                format!("{value} is already in the list"),
+            ))
         }
     }
 }

@@ -13,8 +13,10 @@ mod check;
 mod profile;
 mod spec;
 mod types;
+mod view;
 
-pub use check::{Violation, check, check_first, check_own, duration_seconds};
+pub use check::{Violation, check, check_first, check_object, check_own, duration_seconds};
 pub use profile::fuzz_profile;
 pub use spec::{SpecRule, spec_rules, table_from_spec};
 pub use types::{Kind, List, Nested, Rule, SchemaRules, Text, When};
+pub use view::{AsField, Field, Items, Object};
