@@ -11,7 +11,7 @@ use crate::generated::Client;
 use crate::idempotency::KeySource;
 use crate::retry::{RetryBudget, RetryPolicy};
 use crate::secret::ApiKey;
-use crate::shim::ClientState;
+use crate::shim::{ClientState, Endpoint};
 
 /// Production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.layerv.ai";
@@ -219,6 +219,12 @@ impl ClientBuilder {
         };
         let policy = self.retry_policy.unwrap_or_default();
         let state = ClientState {
+            base: Arc::new(
+                Endpoint::new(&base).map_err(|e| BuildError::InvalidBaseUrl {
+                    url: base.clone(),
+                    reason: e.to_string(),
+                })?,
+            ),
             budget: Arc::new(RetryBudget::new(
                 self.retry_budget.unwrap_or(DEFAULT_RETRY_BUDGET),
             )),

@@ -1,11 +1,13 @@
-//! The generated `send`'s path after progenitor has built the request: the
-//! shim (`crate::shim::execute`) sends it with the call's key and retries,
+//! The generated `send`'s path around progenitor's request: its URL is
+//! set on the client's parsed base URL, the shim (`crate::shim::execute`)
+//! sends it with the call's key and retries,
 //! and the answer decodes from the bytes the shim already read, without
 //! rebuilding a `reqwest::Response` (or cloning its headers) to read them
 //! again. Progenitor's hooks (`pre`, `exec`, `post`) are not called.
 
+use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
-use syn::{Expr, ImplItemFn, Stmt, parse_quote};
+use syn::{Expr, ImplItemFn, Stmt, Token, parse_quote};
 
 /// Rewrite progenitor's `send` body (already renamed `send_generated`) so it
 /// takes the shim's `Call` and hands the request to it.
@@ -30,6 +32,11 @@ pub(crate) fn hand_to_shim(send: &mut ImplItemFn) -> Result<(), String> {
             let response = crate::shim::execute(client, request, call).await?;
         }],
     );
+    let url = stmts
+        .iter_mut()
+        .find(|s| is_let_of(s, "url"))
+        .ok_or("no `let url = format!(..)`")?;
+    *url = url_from_base(url)?;
     let mut answers = FromAnswer(0);
     answers.visit_block_mut(&mut send.block);
     if answers.0 == 0 {
@@ -38,6 +45,45 @@ pub(crate) fn hand_to_shim(send: &mut ImplItemFn) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// `let url = format!("{}/v1/x/{}", client.baseurl, a)` becomes
+/// `let url = crate::shim::endpoint(client, &format!("/v1/x/{}", a))`: the
+/// path is set on the client's parsed base URL instead of the whole URL
+/// being parsed again (a literal when the path has no parameters).
+fn url_from_base(stmt: &Stmt) -> Result<Stmt, String> {
+    let shape = "`let url = format!(\"{}..\", client.baseurl, ..)`";
+    let Stmt::Local(local) = stmt else {
+        return Err(format!("expected {shape}"));
+    };
+    let Some(Expr::Macro(m)) = local.init.as_ref().map(|i| &*i.expr) else {
+        return Err(format!("expected {shape}"));
+    };
+    let args = m
+        .mac
+        .parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
+        .map_err(|e| format!("expected {shape}: {e}"))?;
+    let mut args = args.into_iter();
+    let (Some(Expr::Lit(template)), Some(base)) = (args.next(), args.next()) else {
+        return Err(format!("expected {shape}"));
+    };
+    let syn::Lit::Str(template) = &template.lit else {
+        return Err(format!("expected {shape}"));
+    };
+    let is_base = matches!(&base, Expr::Field(f) if matches!(&f.member, syn::Member::Named(n) if n == "baseurl"));
+    let Some(path) = template.value().strip_prefix("{}").map(str::to_owned) else {
+        return Err(format!("expected {shape}"));
+    };
+    if !is_base {
+        return Err(format!("expected {shape}"));
+    }
+    let rest: Vec<Expr> = args.collect();
+    // `format!` would turn `{{` into `{`: only a plain path is used as it is.
+    Ok(if rest.is_empty() && !path.contains(['{', '}']) {
+        parse_quote!(let url = crate::shim::endpoint(client, #path);)
+    } else {
+        parse_quote!(let url = crate::shim::endpoint(client, &format!(#path, #(#rest),*));)
+    })
 }
 
 fn is_let_of(stmt: &Stmt, name: &str) -> bool {
