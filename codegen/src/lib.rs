@@ -16,9 +16,14 @@ mod pages;
 mod params;
 mod rewrite;
 mod rules;
+mod server;
+mod server_fields;
 mod syntax;
 mod testing;
 
 pub use error::CodegenError;
 pub use generate::{Generated, generate_from_value, generate_to_dir};
 pub use names::method_name;
+pub use server::{
+    ServerProfile, TIMESTAMP_SCHEMA, server_shapes_from_value, server_shapes_to_file,
+};
