@@ -472,3 +472,41 @@ impl InvoiceData {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn token(access_policy: serde_json::Value) -> Token {
+        Token {
+            id: "q_1".into(),
+            resource_id: "r_1".into(),
+            secret: "at_1".into(),
+            label: None,
+            revoked: false,
+            one_time_use: false,
+            max_sessions: 0,
+            session_duration: None,
+            use_count: 0,
+            created_at: DateTime::UNIX_EPOCH,
+            expires_at: DateTime::UNIX_EPOCH,
+            access_policy: Some(access_policy),
+            link_host: "qurl.link".into(),
+        }
+    }
+
+    /// The stored policy goes out as it came in: empty lists stay, absent
+    /// fields stay absent, no default is filled in.
+    #[test]
+    fn an_access_policy_goes_out_as_it_came_in() {
+        let policy = json!({
+            "ip_allowlist": [],
+            "geo_denylist": ["FR"],
+            "ai_agent_policy": {"deny_categories": ["gptbot"]},
+        });
+        let summary = QurlSummary::of(&token(policy.clone()), DateTime::UNIX_EPOCH);
+        let sent = serde_json::to_value(summary).unwrap();
+        assert_eq!(sent["access_policy"], policy);
+    }
+}
