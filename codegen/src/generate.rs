@@ -116,19 +116,7 @@ pub fn generate_from_value(published: Value, file: &str) -> Result<Generated, Co
 /// `manifest_types.rs`, `manifest.rs`, `schemas.rs` and (for tests)
 /// `send_json.rs` into `out_dir`.
 pub fn generate_to_dir(spec_path: &Path, out_dir: &Path) -> Result<Generated, CodegenError> {
-    let file = spec_path.display().to_string();
-    let text = std::fs::read_to_string(spec_path)
-        .map_err(|e| CodegenError::new(&file, format!("cannot read the spec: {e}")))?;
-    let doc: Value = serde_json::from_str(&text).map_err(|e| {
-        CodegenError::new(
-            &file,
-            format!(
-                "not valid JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
+    let (doc, file) = read_spec(spec_path)?;
     let generated = generate_from_value(doc, &file)?;
     let write = |name: &str, body: &str| {
         std::fs::write(out_dir.join(name), body)
@@ -145,11 +133,29 @@ pub fn generate_to_dir(spec_path: &Path, out_dir: &Path) -> Result<Generated, Co
     Ok(generated)
 }
 
+/// The spec at `spec_path`, parsed, and the name errors give it.
+pub(crate) fn read_spec(spec_path: &Path) -> Result<(Value, String), CodegenError> {
+    let file = spec_path.display().to_string();
+    let text = std::fs::read_to_string(spec_path)
+        .map_err(|e| CodegenError::new(&file, format!("cannot read the spec: {e}")))?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| {
+        CodegenError::new(
+            &file,
+            format!(
+                "not valid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok((doc, file))
+}
+
 /// progenitor panics on some documents; turn a panic into an error that
 /// names the file instead of a backtrace from deep inside the generator.
 /// The panic hook is left alone (swapping it races with other threads); the
 /// message is read from the panic's payload.
-fn run_guarded<T>(file: &str, f: impl FnOnce() -> T) -> Result<T, CodegenError> {
+pub(crate) fn run_guarded<T>(file: &str, f: impl FnOnce() -> T) -> Result<T, CodegenError> {
     panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         let detail = payload
             .downcast_ref::<String>()

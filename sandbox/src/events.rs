@@ -7,40 +7,70 @@ use serde_json::Value;
 
 use crate::delivery::Outgoing;
 use crate::ids;
-use crate::store::{Delivery, Store, owner_id, rfc3339};
-use crate::views::{EventTypeInfo, WebhookPayload};
+use crate::shapes::{
+    WebhookEventType as Event, WebhookEventTypeInfo, WebhookEventTypeInfoCategory as Category,
+    WebhookPayload,
+};
+use crate::store::{Delivery, Store, owner_id};
 
 /// Version string carried in every payload.
 const API_VERSION: &str = "2026-08-01";
 
-/// Event type -> (category, description). The names are the spec's
-/// `WebhookEventType` enum; the catalogue test keeps the two in step.
-pub(crate) const CATALOGUE: &[(&str, &str, &str)] = &[
-    ("qurl.created", "resource", "A qURL was created"),
-    ("qurl.expired", "resource", "A qURL expired"),
-    ("qurl.revoked", "resource", "A qURL was revoked"),
-    ("qurl.updated", "resource", "A qURL was changed"),
-    ("resource.closed", "resource", "A resource was deleted"),
-    ("qurl.accessed", "access", "A token was resolved"),
-    ("qurl.access_denied", "access", "A resolve was refused"),
-    ("qurl.token_exhausted", "access", "A token was used up"),
-    ("quota.warning", "quota", "Usage neared a limit"),
-    ("quota.exceeded", "quota", "Usage hit a limit"),
-    ("token.minted", "token", "A token was added"),
-    ("token.expired", "token", "A token expired"),
+/// Event type -> (category, description), in the spec's enums.
+pub(crate) const CATALOGUE: &[(Event, Category, &str)] = &[
+    (Event::QurlCreated, Category::Resource, "A qURL was created"),
+    (Event::QurlExpired, Category::Resource, "A qURL expired"),
+    (Event::QurlRevoked, Category::Resource, "A qURL was revoked"),
+    (Event::QurlUpdated, Category::Resource, "A qURL was changed"),
+    (
+        Event::ResourceClosed,
+        Category::Resource,
+        "A resource was deleted",
+    ),
+    (
+        Event::QurlAccessed,
+        Category::Access,
+        "A token was resolved",
+    ),
+    (
+        Event::QurlAccessDenied,
+        Category::Access,
+        "A resolve was refused",
+    ),
+    (
+        Event::QurlTokenExhausted,
+        Category::Access,
+        "A token was used up",
+    ),
+    (Event::QuotaWarning, Category::Quota, "Usage neared a limit"),
+    (Event::QuotaExceeded, Category::Quota, "Usage hit a limit"),
+    (Event::TokenMinted, Category::Token, "A token was added"),
+    (Event::TokenExpired, Category::Token, "A token expired"),
     // The spec's categories have no "domain"; domains are account resources.
-    ("domain.verified", "resource", "A domain was verified"),
-    ("domain.failed", "resource", "A domain failed its checks"),
-    ("domain.deleted", "resource", "A domain was removed"),
+    (
+        Event::DomainVerified,
+        Category::Resource,
+        "A domain was verified",
+    ),
+    (
+        Event::DomainFailed,
+        Category::Resource,
+        "A domain failed its checks",
+    ),
+    (
+        Event::DomainDeleted,
+        Category::Resource,
+        "A domain was removed",
+    ),
 ];
 
-pub(crate) fn catalogue() -> Vec<EventTypeInfo> {
+pub(crate) fn catalogue() -> Vec<WebhookEventTypeInfo> {
     CATALOGUE
         .iter()
-        .map(|(kind, category, description)| EventTypeInfo {
-            kind: (*kind).to_owned(),
-            category,
-            description,
+        .map(|(kind, category, description)| WebhookEventTypeInfo {
+            type_: Some(*kind),
+            category: Some(*category),
+            description: Some((*description).to_owned()),
         })
         .collect()
 }
@@ -53,22 +83,25 @@ pub(crate) fn catalogue() -> Vec<EventTypeInfo> {
 pub(crate) fn emit(
     store: &mut Store,
     owner: &str,
-    event_type: &str,
+    event_type: Event,
     data: &impl Serialize,
     now: DateTime<Utc>,
 ) {
-    let data = serde_json::to_value(data).unwrap_or(Value::Null);
+    let data = match serde_json::to_value(data) {
+        Ok(Value::Object(fields)) => Some(fields),
+        _ => None,
+    };
     let subscribed: Vec<(String, String, String)> = Store::owned(&store.webhooks, owner)
-        .filter(|w| w.active && w.events.iter().any(|e| e == event_type))
+        .filter(|w| w.active && w.events.contains(&event_type))
         .map(|w| (w.id.clone(), w.url.clone(), w.secret.clone()))
         .collect();
     for (webhook_id, url, secret) in subscribed {
         let payload = WebhookPayload {
-            id: ids::event_id(),
-            kind: event_type.to_owned(),
-            owner_id: owner_id(owner),
-            timestamp: rfc3339(now),
-            api_version: API_VERSION,
+            id: Some(ids::event_id()),
+            type_: Some(event_type),
+            owner_id: Some(owner_id(owner)),
+            timestamp: Some(now.into()),
+            api_version: Some(API_VERSION.to_owned()),
             data: data.clone(),
         };
         let delivery_id = ids::delivery_id();
@@ -77,7 +110,7 @@ pub(crate) fn emit(
             webhook_id: webhook_id.clone(),
             url,
             secret,
-            event_type: event_type.to_owned(),
+            event_type: event_type.to_string(),
             // Serialized once: these exact bytes are signed and sent.
             body: serde_json::to_vec(&payload).unwrap_or_default(),
         });
@@ -86,7 +119,7 @@ pub(crate) fn emit(
             id: delivery_id,
             webhook_id,
             seq,
-            event_type: event_type.to_owned(),
+            event_type,
             created_at: now,
             progress: None,
         });
@@ -105,7 +138,8 @@ mod tests {
             .validator(&op.body.as_ref().unwrap().pointer)
             .unwrap();
         for (kind, _, _) in CATALOGUE {
-            let body = serde_json::json!({"url": "https://h.example", "events": [kind]});
+            let body =
+                serde_json::json!({"url": "https://h.example", "events": [kind.to_string()]});
             assert!(validator.is_valid(&body), "{kind} is not in the spec");
         }
         let body = serde_json::json!({"url": "https://h.example", "events": ["nope"]});

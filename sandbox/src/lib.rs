@@ -34,6 +34,7 @@ mod problem;
 mod reply;
 mod rules;
 mod server;
+mod shapes;
 mod spec;
 mod store;
 mod validate;

@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderName, StatusCode};
-use serde::Serialize;
 
-use crate::reply::{Meta, Reply, Tombstone};
+use crate::reply::Reply;
+use crate::shapes::{
+    Error, ErrorEnvelope, Meta, TombstoneInfo, ValidationError, ValidationErrorEnvelope,
+};
 
 /// Field name -> message, for `invalid_fields`.
 pub(crate) type FieldErrors = BTreeMap<String, String>;
@@ -20,7 +22,7 @@ pub(crate) struct Problem {
     pub invalid_fields: Option<FieldErrors>,
     pub headers: Vec<(HeaderName, String)>,
     /// `meta.tombstone` of a 410 for a deleted resource.
-    pub tombstone: Option<Box<Tombstone>>,
+    pub tombstone: Option<Box<TombstoneInfo>>,
 }
 
 impl Problem {
@@ -98,24 +100,39 @@ impl Problem {
         self.with_header(RETRY_AFTER, secs.to_string())
     }
 
-    /// Renders the problem for the request at `instance`.
+    /// Renders the problem for the request at `instance`: an `ErrorEnvelope`,
+    /// or a `ValidationErrorEnvelope` when it names fields.
     pub(crate) fn into_reply(self, instance: &str, request_id: &str) -> Reply {
-        let body = ErrorEnvelope {
-            error: ErrorBody {
-                kind: format!("https://api.qurl.link/problems/{}", self.code),
-                title: title(&self.code),
-                status: self.status.as_u16(),
-                detail: self.detail,
-                instance: instance.to_owned(),
-                code: self.code,
-                invalid_fields: self.invalid_fields,
-            },
-            meta: Meta {
-                request_id: request_id.to_owned(),
-                tombstone: self.tombstone.map(|t| *t),
-            },
+        let meta = Some(Meta {
+            request_id: request_id.to_owned(),
+            tombstone: self.tombstone.map(|t| *t),
+        });
+        let error = Error {
+            type_: format!("https://api.qurl.link/problems/{}", self.code),
+            title: title(&self.code),
+            status: i64::from(self.status.as_u16()),
+            detail: Some(self.detail),
+            instance: Some(instance.to_owned()),
+            code: self.code,
         };
-        let mut reply = Reply::typed(self.status, PROBLEM_JSON, &body);
+        let mut reply = match self.invalid_fields {
+            None => Reply::typed(
+                self.status,
+                PROBLEM_JSON,
+                &ErrorEnvelope {
+                    error: Some(error),
+                    meta,
+                },
+            ),
+            Some(fields) => Reply::typed(
+                self.status,
+                PROBLEM_JSON,
+                &ValidationErrorEnvelope {
+                    error: Some(with_fields(error, fields)),
+                    meta,
+                },
+            ),
+        };
         for (name, value) in self.headers {
             reply = reply.header(name, &value);
         }
@@ -125,24 +142,17 @@ impl Problem {
 
 const PROBLEM_JSON: &str = "application/problem+json";
 
-/// `ErrorEnvelope` / `ValidationErrorEnvelope` of the spec.
-#[derive(Serialize)]
-struct ErrorEnvelope {
-    error: ErrorBody,
-    meta: Meta,
-}
-
-#[derive(Serialize)]
-struct ErrorBody {
-    #[serde(rename = "type")]
-    kind: String,
-    title: String,
-    status: u16,
-    detail: String,
-    instance: String,
-    code: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    invalid_fields: Option<FieldErrors>,
+/// `ValidationError` is `Error` plus the per-field messages.
+fn with_fields(e: Error, fields: FieldErrors) -> ValidationError {
+    ValidationError {
+        type_: e.type_,
+        title: e.title,
+        status: e.status,
+        detail: e.detail,
+        instance: e.instance,
+        code: e.code,
+        invalid_fields: Some(fields),
+    }
 }
 
 /// Short, stable titles per code; unknown codes get a title derived from the code.

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::ids;
+use crate::shapes::{ListMeta, Meta};
 
 /// Response header that marks a replay from the idempotency store.
 pub(crate) const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
@@ -21,31 +22,8 @@ pub(crate) struct Reply {
     pub body: Bytes,
 }
 
-/// `Meta`: sent with every single-object and error body.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct Meta {
-    pub request_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tombstone: Option<Tombstone>,
-}
-
-/// `TombstoneInfo`, on the 410 of a deleted resource.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct Tombstone {
-    pub tombstoned_at: String,
-    pub final_access_count: i64,
-}
-
-/// `ListMeta`: cursor paging state.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct ListMeta {
-    pub request_id: String,
-    pub page_size: usize,
-    pub has_more: bool,
-    pub next_cursor: String,
-}
-
-/// `{"data": ..., "meta": ...}`
+/// `{"data": ..., "meta": ...}`: every success body of the spec (its
+/// per-operation `...Response` schemas differ only in the type of `data`).
 #[derive(Serialize)]
 pub(crate) struct Envelope<T, M> {
     pub data: T,
@@ -63,9 +41,9 @@ impl<T> Page<T> {
     pub(crate) fn meta(&self, request_id: &str) -> ListMeta {
         ListMeta {
             request_id: request_id.to_owned(),
-            page_size: self.items.len(),
-            has_more: self.has_more,
-            next_cursor: self.next_cursor.clone(),
+            page_size: Some(i64::try_from(self.items.len()).unwrap_or(i64::MAX)),
+            has_more: Some(self.has_more),
+            next_cursor: Some(self.next_cursor.clone()),
         }
     }
 }

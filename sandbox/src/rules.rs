@@ -176,7 +176,7 @@ pub(crate) fn check_custom_domain(store: &Store, owner: &str, domain: &str) -> R
     let ok = store
         .domains
         .get(domain)
-        .is_some_and(|d| d.owner == owner && d.status == "active");
+        .is_some_and(|d| d.owner == owner && d.status == crate::shapes::DomainDataStatus::Active);
     if ok {
         Ok(())
     } else {

@@ -8,6 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
 use crate::ids;
+use crate::shapes::{DomainDataStatus, QurlSummaryStatus, WebhookEventType};
 
 pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -62,15 +63,15 @@ impl Token {
         format!("https://{}.qurl.site", self.id)
     }
 
-    pub(crate) fn status(&self, now: DateTime<Utc>) -> &'static str {
+    pub(crate) fn status(&self, now: DateTime<Utc>) -> QurlSummaryStatus {
         if self.revoked {
-            "revoked"
+            QurlSummaryStatus::Revoked
         } else if self.one_time_use && self.use_count > 0 {
-            "consumed"
+            QurlSummaryStatus::Consumed
         } else if self.expires_at <= now {
-            "expired"
+            QurlSummaryStatus::Expired
         } else {
-            "active"
+            QurlSummaryStatus::Active
         }
     }
 
@@ -122,7 +123,7 @@ pub(crate) struct Domain {
     pub name: String,
     pub owner: String,
     pub seq: u64,
-    pub status: &'static str,
+    pub status: DomainDataStatus,
     pub token: String,
     pub token_expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -136,7 +137,7 @@ pub(crate) struct Webhook {
     pub owner: String,
     pub seq: u64,
     pub url: String,
-    pub events: Vec<String>,
+    pub events: Vec<WebhookEventType>,
     pub active: bool,
     pub description: Option<String>,
     pub secret: String,
@@ -149,7 +150,7 @@ pub(crate) struct Delivery {
     pub id: String,
     pub webhook_id: String,
     pub seq: u64,
-    pub event_type: String,
+    pub event_type: WebhookEventType,
     pub created_at: DateTime<Utc>,
     /// The deliverer's latest record; `None` until it starts (`pending`).
     pub progress: Option<crate::delivery::Record>,

@@ -12,10 +12,12 @@ use crate::events::emit;
 use crate::ids;
 use crate::problem::Problem;
 use crate::rules::{DEFAULT_SESSION_SECS, parse_time};
-use crate::store::{AccessCode, Session, Store, Token, rfc3339, unique};
-use crate::views::{
-    AccessCodeData, AccessGrant, QurlSummary, RedeemData, ResolveData, SRC_IP, Secret, WithSecret,
+use crate::shapes::{
+    AccessCodeData, AccessGrant, CreateAccessCodeData, QurlSummary, QurlSummaryStatus,
+    RedeemAccessCodeData, ResolveQurlData, WebhookEventType,
 };
+use crate::store::{AccessCode, Session, Store, Token, unique};
+use crate::views::SRC_IP;
 
 #[derive(Deserialize)]
 struct ResolveRequest {
@@ -33,14 +35,18 @@ fn refusal(store: &Store, t: &Token, now: chrono::DateTime<chrono::Utc>) -> Opti
         .get(&t.resource_id)
         .is_none_or(|r| r.revoked);
     match t.status(now) {
-        "revoked" => return Some(gone("token_revoked", "The access token was revoked")),
-        "consumed" => {
+        QurlSummaryStatus::Revoked => {
+            return Some(gone("token_revoked", "The access token was revoked"));
+        }
+        QurlSummaryStatus::Consumed => {
             return Some(gone(
                 "token_consumed",
                 "The one-time access token was already used",
             ));
         }
-        "expired" => return Some(gone("token_expired", "The access token has expired")),
+        QurlSummaryStatus::Expired => {
+            return Some(gone("token_expired", "The access token has expired"));
+        }
         _ if resource_revoked => return Some(gone("token_revoked", "The resource was revoked")),
         _ => {}
     }
@@ -90,7 +96,13 @@ pub(crate) fn resolve(store: &mut Store, call: &Call<'_>) -> Answer {
     if let Some(p) = refusal(store, t, call.now) {
         if p.status == StatusCode::FORBIDDEN {
             let data = QurlSummary::of(t, call.now);
-            emit(store, &owner, "qurl.access_denied", &data, call.now);
+            emit(
+                store,
+                &owner,
+                WebhookEventType::QurlAccessDenied,
+                &data,
+                call.now,
+            );
         }
         return Err(p);
     }
@@ -118,23 +130,35 @@ pub(crate) fn resolve(store: &mut Store, call: &Call<'_>) -> Answer {
         t.one_time_use,
         t.session_duration.unwrap_or(DEFAULT_SESSION_SECS),
     );
-    emit(store, &owner, "qurl.accessed", &summary, call.now);
+    emit(
+        store,
+        &owner,
+        WebhookEventType::QurlAccessed,
+        &summary,
+        call.now,
+    );
     if one_time {
-        emit(store, &owner, "qurl.token_exhausted", &summary, call.now);
+        emit(
+            store,
+            &owner,
+            WebhookEventType::QurlTokenExhausted,
+            &summary,
+            call.now,
+        );
     }
     let target_url = store
         .resources
         .get(&rid)
         .map(|r| r.target_url.clone())
         .unwrap_or_default();
-    call.ok(ResolveData {
-        target_url,
-        resource_id: rid,
-        access_grant: AccessGrant {
-            expires_in,
-            granted_at: rfc3339(call.now),
-            src_ip: SRC_IP,
-        },
+    call.ok(ResolveQurlData {
+        target_url: Some(target_url),
+        resource_id: Some(rid),
+        access_grant: Some(AccessGrant {
+            expires_in: i64::try_from(expires_in).unwrap_or(i64::MAX),
+            granted_at: call.now.into(),
+            src_ip: SRC_IP.to_owned(),
+        }),
     })
 }
 
@@ -174,10 +198,7 @@ pub(crate) fn create_code(store: &mut Store, call: &Call<'_>) -> Answer {
         created_at: call.now,
         expires_at: req.expires_at.as_deref().and_then(parse_time),
     };
-    let data = WithSecret {
-        view: AccessCodeData::of(&code),
-        secret: Secret::AccessCode(code.code.clone()),
-    };
+    let data = CreateAccessCodeData::of(&code);
     store.access_codes.insert(id.clone(), code);
     call.created(data, &call.url(&format!("/v1/access-codes/{id}")), 1)
 }
@@ -213,7 +234,9 @@ pub(crate) fn redeem(store: &mut Store, call: &Call<'_>) -> Answer {
     let req: RedeemRequest = call.body()?;
     if !req.honeypot.is_empty() || req.elapsed_ms.is_some_and(|ms| ms < HUMAN_MS) {
         let redirect_url = format!("https://qurl.link/#{}", ids::access_token());
-        return call.ok(RedeemData { redirect_url });
+        return call.ok(RedeemAccessCodeData {
+            redirect_url: Some(redirect_url),
+        });
     }
     let bad = |code: &str, message: &str| Problem::field(code, "code", message);
     let c = store
@@ -245,5 +268,8 @@ pub(crate) fn redeem(store: &mut Store, call: &Call<'_>) -> Answer {
         c.use_count += 1;
     }
     let redirect_url = store.tokens.get(&tid).map(Token::link).unwrap_or_default();
-    super::done(call.reply(StatusCode::OK, RedeemData { redirect_url }), 1)
+    let data = RedeemAccessCodeData {
+        redirect_url: Some(redirect_url),
+    };
+    super::done(call.reply(StatusCode::OK, data), 1)
 }

@@ -4,17 +4,25 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{Answer, Call, by_seq, done};
 use crate::ids;
 use crate::reply::{Envelope, Reply};
-use crate::rules::{MAX_ACTIVE_QURLS, MAX_EXPIRY_SECS, PLAN};
-use crate::store::{Invoice, Store, rfc3339};
-use crate::views::{
-    CostEstimate, CustomerData, DailyEntry, HostedPage, InvoiceData, InvoiceList, QuotaData,
-    QuotaUsage, RateLimits, UsageDailyData, UsagePeriodData,
+use crate::rules::{MAX_ACTIVE_QURLS, MAX_EXPIRY_SECS};
+use crate::shapes::{
+    CheckoutSessionData, ConnectorInstallationSummary, CustomerData, CustomerDataTier, InvoiceData,
+    InvoiceListData, PortalSessionData, QuotaData, QuotaDataPlan, QuotaDataRateLimits,
+    QuotaDataUsage, UsageCostEstimate, UsageCurrentPeriodData, UsageCurrentPeriodDataTier,
+    UsageDailyData, UsageDailyDataTier, UsageDailyEntry,
 };
+use crate::store::{Invoice, Store};
+
+// `rules::PLAN` in the enum of each schema that names it (a test keeps them in step).
+const QUOTA_PLAN: QuotaDataPlan = QuotaDataPlan::Growth;
+const CUSTOMER_TIER: CustomerDataTier = CustomerDataTier::Growth;
+const PERIOD_TIER: UsageCurrentPeriodDataTier = UsageCurrentPeriodDataTier::Growth;
+const DAILY_TIER: UsageDailyDataTier = UsageDailyDataTier::Growth;
 
 /// The calendar month holding `now`: the billing period.
 fn period(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -76,52 +84,53 @@ impl Usage {
 pub(crate) fn quota(store: &mut Store, call: &Call<'_>) -> Answer {
     let u = Usage::of(store, call);
     call.ok_cached(QuotaData {
-        plan: PLAN,
-        period_start: rfc3339(u.start),
-        period_end: rfc3339(u.end),
-        rate_limits: RateLimits {
-            create_per_minute: 60,
-            create_per_hour: 1000,
-            list_per_minute: 120,
-            resolve_per_minute: 600,
-            max_active_qurls: MAX_ACTIVE_QURLS as i64,
-            max_expiry_seconds: MAX_EXPIRY_SECS as i64,
-        },
-        usage: QuotaUsage {
-            qurls_created: u.created(),
-            active_qurls: u.active,
-            active_qurls_percent: Some(u.active as f64 * 100.0 / MAX_ACTIVE_QURLS as f64),
-            total_accesses: u.accesses,
-        },
+        plan: Some(QUOTA_PLAN),
+        period_start: Some(u.start.into()),
+        period_end: Some(u.end.into()),
+        rate_limits: Some(QuotaDataRateLimits {
+            create_per_minute: Some(60),
+            create_per_hour: Some(1000),
+            list_per_minute: Some(120),
+            resolve_per_minute: Some(600),
+            max_active_qurls: Some(MAX_ACTIVE_QURLS as i64),
+            max_tokens_per_qurl: None,
+            max_expiry_seconds: Some(MAX_EXPIRY_SECS as i64),
+        }),
+        usage: Some(QuotaDataUsage {
+            qurls_created: Some(u.created()),
+            active_qurls: Some(u.active),
+            active_qurls_percent: Some(u.active as f32 * 100.0 / MAX_ACTIVE_QURLS as f32),
+            total_accesses: Some(u.accesses),
+        }),
     })
 }
 
 pub(crate) fn usage_period(store: &mut Store, call: &Call<'_>) -> Answer {
     let u = Usage::of(store, call);
-    call.ok(UsagePeriodData {
-        tier: PLAN,
-        period_start: rfc3339(u.start),
-        period_end: rfc3339(u.end),
+    call.ok(UsageCurrentPeriodData {
+        tier: PERIOD_TIER,
+        period_start: u.start.into(),
+        period_end: u.end.into(),
         qurls_created: u.created(),
         active_qurls: u.active,
-        cost_estimate: CostEstimate {
-            currency: "usd",
+        cost_estimate: Some(UsageCostEstimate {
+            currency: "usd".to_owned(),
             amount_cents: 0,
-            description: "The sandbox charges nothing",
-        },
+            description: "The sandbox charges nothing".to_owned(),
+        }),
     })
 }
 
 pub(crate) fn usage_daily(store: &mut Store, call: &Call<'_>) -> Answer {
     let u = Usage::of(store, call);
     call.ok(UsageDailyData {
-        tier: PLAN,
-        period_start: rfc3339(u.start),
-        period_end: rfc3339(u.end),
+        tier: DAILY_TIER,
+        period_start: u.start.into(),
+        period_end: u.end.into(),
         daily: u
             .daily
             .iter()
-            .map(|(date, n)| DailyEntry {
+            .map(|(date, n)| UsageDailyEntry {
                 date: date.clone(),
                 qurls_created: *n,
             })
@@ -131,7 +140,7 @@ pub(crate) fn usage_daily(store: &mut Store, call: &Call<'_>) -> Answer {
 
 fn customer_of(store: &Store, call: &Call<'_>) -> CustomerData {
     CustomerData {
-        tier: PLAN,
+        tier: CUSTOMER_TIER,
         spending_cap_cents: store.spending_caps.get(call.owner).copied().unwrap_or(0),
         current_period_usage: Usage::of(store, call).created(),
         frozen: false,
@@ -157,13 +166,11 @@ pub(crate) fn update_customer(store: &mut Store, call: &Call<'_>) -> Answer {
 }
 
 /// Hosted pages live on a reserved, unresolvable domain: nothing is for sale here.
-fn hosted(kind: &str) -> HostedPage {
-    HostedPage {
-        url: format!(
-            "https://billing.sandbox.invalid/{kind}/{}",
-            ids::billing_session_id()
-        ),
-    }
+fn hosted(kind: &str) -> String {
+    format!(
+        "https://billing.sandbox.invalid/{kind}/{}",
+        ids::billing_session_id()
+    )
 }
 
 /// Opens a checkout; its invoice stays a draft, since nothing is ever paid.
@@ -175,11 +182,15 @@ pub(crate) fn checkout(store: &mut Store, call: &Call<'_>) -> Answer {
         seq,
         created_at: call.now,
     });
-    call.ok(hosted("checkout"))
+    call.ok(CheckoutSessionData {
+        url: hosted("checkout"),
+    })
 }
 
 pub(crate) fn portal(_: &mut Store, call: &Call<'_>) -> Answer {
-    call.ok(hosted("portal"))
+    call.ok(PortalSessionData {
+        url: hosted("portal"),
+    })
 }
 
 /// `InvoiceListResponse`: the one list whose `data` is an object.
@@ -193,7 +204,7 @@ pub(crate) fn invoices(store: &mut Store, call: &Call<'_>) -> Answer {
     let page = call.page(rows, false, "")?;
     let body = Envelope {
         meta: page.meta(call.request_id),
-        data: InvoiceList {
+        data: InvoiceListData {
             invoices: page.items,
         },
     };
@@ -204,9 +215,27 @@ pub(crate) fn invoices(store: &mut Store, call: &Call<'_>) -> Answer {
 }
 
 /// No connector can be installed through this API, so there are none to list.
-#[derive(Serialize)]
-pub(crate) enum NoInstallation {}
-
 pub(crate) fn connectors(_: &mut Store, call: &Call<'_>) -> Answer {
-    call.list(Vec::<(super::SortKey, NoInstallation)>::new(), "")
+    call.list(
+        Vec::<(super::SortKey, ConnectorInstallationSummary)>::new(),
+        "",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::PLAN;
+
+    #[test]
+    fn every_schema_names_the_sandbox_plan() {
+        for tier in [
+            QUOTA_PLAN.to_string(),
+            CUSTOMER_TIER.to_string(),
+            PERIOD_TIER.to_string(),
+            DAILY_TIER.to_string(),
+        ] {
+            assert_eq!(tier, PLAN);
+        }
+    }
 }

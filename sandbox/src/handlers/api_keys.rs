@@ -8,8 +8,8 @@ use super::{Answer, Call, by_seq, find_mut, no_content};
 use crate::ids;
 use crate::problem::Problem;
 use crate::rules::{MAX_ACTIVE_API_KEYS, MAX_BOOTSTRAP_KEY_SECS, secs};
+use crate::shapes::{ApiKeyData, CreateApiKeyData};
 use crate::store::{ApiKey, Store, unique};
-use crate::views::{ApiKeyData, Secret, WithSecret};
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
@@ -61,10 +61,7 @@ pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
         purpose: req.purpose,
         tunnel_slug: req.tunnel_slug,
     };
-    let data = WithSecret {
-        view: ApiKeyData::of(&key),
-        secret: Secret::ApiKey(key.secret.clone()),
-    };
+    let data = CreateApiKeyData::of(&key);
     store.api_keys.insert(id.clone(), key);
     call.created(data, &call.url(&format!("/v1/api-keys/{id}")), 1)
 }

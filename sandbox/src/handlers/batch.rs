@@ -10,9 +10,9 @@ use super::{Answer, Call, done};
 use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::rules;
+use crate::shapes::{BatchCreateResponseData, BatchItemResult};
 use crate::spec::spec;
 use crate::store::Store;
-use crate::views::{BatchData, BatchItem};
 
 #[derive(Deserialize)]
 struct BatchRequest {
@@ -54,8 +54,8 @@ pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
             .into_iter()
             .enumerate()
             .map(|(i, m)| match m {
-                Some(m) => BatchItem::failed(i, CREATION_FAILED, m),
-                None => BatchItem::failed(
+                Some(m) => BatchItemResult::failed(i, CREATION_FAILED, m),
+                None => BatchItemResult::failed(
                     i,
                     CREATION_FAILED,
                     "skipped: another item in the batch failed validation".into(),
@@ -68,12 +68,14 @@ pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
     for (i, item) in req.items.iter().enumerate() {
         results.push(match create_one(store, call, item) {
             Ok((rid, tid)) => match pair(store, &rid, &tid) {
-                Some((r, t)) => BatchItem::created(i, r, t),
-                None => BatchItem::failed(i, CREATION_FAILED, "A record vanished".into()),
+                Some((r, t)) => BatchItemResult::created(i, r, t),
+                None => BatchItemResult::failed(i, CREATION_FAILED, "A record vanished".into()),
             },
             // Per-item codes are the documented two.
-            Err(p) if p.code == "resource_type_conflict" => BatchItem::failed(i, &p.code, p.detail),
-            Err(p) => BatchItem::failed(i, CREATION_FAILED, p.detail),
+            Err(p) if p.code == "resource_type_conflict" => {
+                BatchItemResult::failed(i, &p.code, p.detail)
+            }
+            Err(p) => BatchItemResult::failed(i, CREATION_FAILED, p.detail),
         });
     }
     let created = results.iter().filter(|r| r.succeeded()).count() as u64;
@@ -84,7 +86,7 @@ pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
     done(reply, created)
 }
 
-fn batch_reply(results: Vec<BatchItem>, request_id: &str) -> Reply {
+fn batch_reply(results: Vec<BatchItemResult>, request_id: &str) -> Reply {
     let succeeded = results.iter().filter(|r| r.succeeded()).count();
     let failed = results.len() - succeeded;
     let status = match (succeeded, failed) {
@@ -92,21 +94,13 @@ fn batch_reply(results: Vec<BatchItem>, request_id: &str) -> Reply {
         (0, _) => StatusCode::BAD_REQUEST,
         _ => StatusCode::MULTI_STATUS,
     };
-    Reply::data(
-        status,
-        BatchData {
-            succeeded,
-            failed,
-            results,
-        },
-        request_id,
-    )
+    Reply::data(status, batch_data(succeeded, failed, results), request_id)
 }
 
 /// The batch's 400 is batch-shaped, also when the batch itself was refused: each
 /// field error under `items[N]` fails item N.
 pub(crate) fn batch_rejection(p: Problem, request_id: &str) -> Reply {
-    let mut results: Vec<BatchItem> = Vec::new();
+    let mut results: Vec<BatchItemResult> = Vec::new();
     let fields = p.invalid_fields.unwrap_or_default();
     for (field, message) in &fields {
         let index = field
@@ -114,7 +108,7 @@ pub(crate) fn batch_rejection(p: Problem, request_id: &str) -> Reply {
             .and_then(|rest| rest.split(']').next())
             .and_then(|n| n.parse::<usize>().ok());
         if let Some(index) = index {
-            results.push(BatchItem::failed(
+            results.push(BatchItemResult::failed(
                 index,
                 CREATION_FAILED,
                 format!("{field}: {message}"),
@@ -127,7 +121,7 @@ pub(crate) fn batch_rejection(p: Problem, request_id: &str) -> Reply {
             .map(|(k, v)| format!("{k}: {v}"))
             .collect::<Vec<_>>()
             .join("; ");
-        results.push(BatchItem::failed(
+        results.push(BatchItemResult::failed(
             0,
             &p.code,
             if detail.is_empty() { p.detail } else { detail },
@@ -136,11 +130,20 @@ pub(crate) fn batch_rejection(p: Problem, request_id: &str) -> Reply {
     let failed = results.len();
     Reply::data(
         StatusCode::BAD_REQUEST,
-        BatchData {
-            succeeded: 0,
-            failed,
-            results,
-        },
+        batch_data(0, failed, results),
         request_id,
     )
+}
+
+fn batch_data(
+    succeeded: usize,
+    failed: usize,
+    results: Vec<BatchItemResult>,
+) -> BatchCreateResponseData {
+    let count = |n: usize| Some(i64::try_from(n).unwrap_or(i64::MAX));
+    BatchCreateResponseData {
+        succeeded: count(succeeded),
+        failed: count(failed),
+        results: Some(results),
+    }
 }

@@ -9,8 +9,8 @@ use crate::events::emit;
 use crate::ids;
 use crate::problem::Problem;
 use crate::rules::DOMAIN_TOKEN_SECS;
+use crate::shapes::{DomainData, DomainDataStatus, DomainVerifyData, WebhookEventType};
 use crate::store::{Domain, Store};
-use crate::views::{DomainData, DomainVerifyData};
 
 #[derive(Deserialize)]
 struct RegisterRequest {
@@ -29,7 +29,7 @@ pub(crate) fn register(store: &mut Store, call: &Call<'_>) -> Answer {
         name: req.domain.clone(),
         owner: call.owner.to_owned(),
         seq: store.next_seq(),
-        status: "pending_verification",
+        status: DomainDataStatus::PendingVerification,
         token: ids::domain_token(),
         token_expires_at: call.now + chrono::Duration::seconds(DOMAIN_TOKEN_SECS),
         created_at: call.now,
@@ -54,7 +54,13 @@ pub(crate) fn delete(store: &mut Store, call: &Call<'_>) -> Answer {
     let data = DomainData::of(d);
     let name = d.name.clone();
     store.domains.remove(&name);
-    emit(store, call.owner, "domain.deleted", &data, call.now);
+    emit(
+        store,
+        call.owner,
+        WebhookEventType::DomainDeleted,
+        &data,
+        call.now,
+    );
     no_content()
 }
 
@@ -62,7 +68,7 @@ pub(crate) fn delete(store: &mut Store, call: &Call<'_>) -> Answer {
 /// verification token has expired.
 pub(crate) fn verify(store: &mut Store, call: &Call<'_>) -> Answer {
     let d = find_mut(&mut store.domains, call.owner, call.path("domain"))?;
-    if d.status != "active" {
+    if d.status != DomainDataStatus::Active {
         if d.token_expires_at <= call.now {
             return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -71,14 +77,18 @@ pub(crate) fn verify(store: &mut Store, call: &Call<'_>) -> Answer {
             ));
         }
         // Verification, certificate and activation are instant here.
-        d.status = if d.dns_ready { "active" } else { "failed" };
+        d.status = if d.dns_ready {
+            DomainDataStatus::Active
+        } else {
+            DomainDataStatus::Failed
+        };
         d.verified_at = d.dns_ready.then_some(call.now);
     }
     let (event, data) = (
         if d.dns_ready {
-            "domain.verified"
+            WebhookEventType::DomainVerified
         } else {
-            "domain.failed"
+            WebhookEventType::DomainFailed
         },
         DomainData::of(d),
     );
@@ -89,7 +99,10 @@ pub(crate) fn verify(store: &mut Store, call: &Call<'_>) -> Answer {
 
 pub(crate) fn regenerate_token(store: &mut Store, call: &Call<'_>) -> Answer {
     let d = find_mut(&mut store.domains, call.owner, call.path("domain"))?;
-    if !matches!(d.status, "pending_verification" | "failed") {
+    if !matches!(
+        d.status,
+        DomainDataStatus::PendingVerification | DomainDataStatus::Failed
+    ) {
         return Err(Problem::conflict(
             "domain_verified",
             "Only a pending or failed domain gets a new token",
@@ -97,6 +110,6 @@ pub(crate) fn regenerate_token(store: &mut Store, call: &Call<'_>) -> Answer {
     }
     d.token = ids::domain_token();
     d.token_expires_at = call.now + chrono::Duration::seconds(DOMAIN_TOKEN_SECS);
-    d.status = "pending_verification";
+    d.status = DomainDataStatus::PendingVerification;
     call.ok(DomainData::of(d))
 }

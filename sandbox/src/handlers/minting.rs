@@ -9,8 +9,8 @@ use crate::events::emit;
 use crate::ids;
 use crate::problem::Problem;
 use crate::rules::{self, DEFAULT_EXPIRY_SECS, parse_time, secs};
+use crate::shapes::{QurlSummary, WebhookEventType};
 use crate::store::{LINK_HOST, Resource, Store, Token, unique};
-use crate::views::QurlSummary;
 
 /// The token fields shared by `CreateQurlRequest`, `MintLinkRequest`,
 /// `CreateQurlForResourceRequest` and `UpdateQurlTokenRequest`.
@@ -107,7 +107,7 @@ pub(crate) fn mint(
     emit(
         store,
         &owner,
-        "token.minted",
+        WebhookEventType::TokenMinted,
         &QurlSummary::of(&token, now),
         now,
     );

@@ -9,8 +9,8 @@ use crate::events::emit;
 use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::rules::{self, MAX_ACTIVE_QURLS, parse_time};
+use crate::shapes::{CreateQurlData, MintLinkData, QurlData, WebhookEventType};
 use crate::store::{Resource, Store, Token};
-use crate::views::{CreateQurlData, MintLinkData, QurlData};
 
 /// `CreateQurlRequest`
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -72,7 +72,7 @@ pub(crate) fn create_one(
         emit(
             store,
             call.owner,
-            "qurl.created",
+            WebhookEventType::QurlCreated,
             &QurlData::of(store, r, false, call.now),
             call.now,
         );
@@ -243,7 +243,7 @@ pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
     emit(
         store,
         call.owner,
-        "qurl.updated",
+        WebhookEventType::QurlUpdated,
         &QurlData::of(store, r, false, call.now),
         call.now,
     );
@@ -259,7 +259,7 @@ pub(crate) fn delete(store: &mut Store, call: &Call<'_>) -> Answer {
         emit(
             store,
             call.owner,
-            "qurl.revoked",
+            WebhookEventType::QurlRevoked,
             &QurlData::of(store, r, false, call.now),
             call.now,
         );

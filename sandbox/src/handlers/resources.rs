@@ -8,12 +8,12 @@ use super::qurls::revoked;
 use super::{Answer, Call, by_seq, no_content};
 use crate::events::emit;
 use crate::problem::Problem;
-use crate::reply::Tombstone;
 use crate::rules;
-use crate::store::{Resource, Store, Token, rfc3339};
-use crate::views::{
-    CreateQurlData, QurlSummary, ResourceData, ResourceDetailData, SessionData, Terminated,
+use crate::shapes::{
+    CreateQurlData, QurlSummary, QurlSummaryStatus, ResourceData, ResourceDetailData, SessionData,
+    SessionTerminateResponseData, TombstoneInfo, WebhookEventType,
 };
+use crate::store::{Resource, Store, Token};
 
 pub(crate) fn list(store: &mut Store, call: &Call<'_>) -> Answer {
     let statuses: Vec<&str> = call
@@ -65,9 +65,9 @@ fn gone(r: &Resource) -> Problem {
         "The resource was deleted",
     );
     p.tombstone = r.tombstoned_at.map(|t| {
-        Box::new(Tombstone {
-            tombstoned_at: rfc3339(t),
-            final_access_count: 0,
+        Box::new(TombstoneInfo {
+            tombstoned_at: t.into(),
+            final_access_count: Some(0),
         })
     });
     p
@@ -225,7 +225,13 @@ pub(crate) fn delete(store: &mut Store, call: &Call<'_>) -> Answer {
     if let Some(r) = store.resources.get_mut(&rid) {
         r.tombstoned_at = Some(call.now);
         let data = ResourceData::of(r);
-        emit(store, call.owner, "resource.closed", &data, call.now);
+        emit(
+            store,
+            call.owner,
+            WebhookEventType::ResourceClosed,
+            &data,
+            call.now,
+        );
     }
     no_content()
 }
@@ -279,7 +285,7 @@ fn token_of<'s>(
 fn active_token(store: &Store, call: &Call<'_>) -> Result<(String, String), Problem> {
     let r = super::find(&store.resources, call.owner, call.path("id"))?;
     let (_, t) = token_of(store, &r.id, call.path("qurl_id"))?;
-    if t.status(call.now) != "active" {
+    if t.status(call.now) != QurlSummaryStatus::Active {
         return Err(Problem::conflict(
             "revoked",
             format!("The qURL is {}", t.status(call.now)),
@@ -294,7 +300,13 @@ pub(crate) fn revoke_qurl(store: &mut Store, call: &Call<'_>) -> Answer {
     if let Some(t) = store.tokens.get_mut(&tid) {
         t.revoked = true;
         let data = QurlSummary::of(t, call.now);
-        emit(store, call.owner, "qurl.revoked", &data, call.now);
+        emit(
+            store,
+            call.owner,
+            WebhookEventType::QurlRevoked,
+            &data,
+            call.now,
+        );
     }
     no_content()
 }
@@ -357,8 +369,9 @@ pub(crate) fn end_sessions(store: &mut Store, call: &Call<'_>) -> Answer {
     let rid = sessions_of(store, call)?;
     let before = store.sessions.len();
     store.sessions.retain(|_, s| s.resource_id != rid);
-    call.ok(Terminated {
-        terminated: before - store.sessions.len(),
+    let ended = before - store.sessions.len();
+    call.ok(SessionTerminateResponseData {
+        terminated: Some(i64::try_from(ended).unwrap_or(i64::MAX)),
     })
 }
 

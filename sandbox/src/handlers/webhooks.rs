@@ -6,27 +6,20 @@ use serde::Deserialize;
 use super::{Answer, Call, by_seq, find, find_mut, no_content};
 use crate::events;
 use crate::ids;
-use crate::store::{Delivery, Store, Webhook, unique};
-use crate::views::{DeliveryData, Secret, WebhookData, WithSecret};
+use crate::shapes::{WebhookData, WebhookDataWithSecret, WebhookDeliveryData, WebhookEventType};
+use crate::store::{Store, Webhook, unique};
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
 struct WebhookRequest {
     url: Option<String>,
-    events: Option<Vec<String>>,
+    events: Option<Vec<WebhookEventType>>,
     description: Option<String>,
     status: Option<String>,
 }
 
-fn with_secret(w: &Webhook, deliveries: &[Delivery]) -> WithSecret<WebhookData> {
-    WithSecret {
-        view: WebhookData::of(w, deliveries),
-        secret: Secret::Webhook(w.secret.clone()),
-    }
-}
-
-fn distinct(events: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn distinct(events: Vec<WebhookEventType>) -> Vec<WebhookEventType> {
+    let mut out: Vec<WebhookEventType> = Vec::new();
     for e in events {
         if !out.contains(&e) {
             out.push(e);
@@ -50,7 +43,7 @@ pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
         created_at: call.now,
         updated_at: call.now,
     };
-    let data = with_secret(&webhook, &store.deliveries);
+    let data = WebhookDataWithSecret::of(&webhook, &store.deliveries);
     store.webhooks.insert(id.clone(), webhook);
     call.created(data, &call.url(&format!("/v1/webhooks/{id}")), 1)
 }
@@ -97,7 +90,7 @@ pub(crate) fn rotate_secret(store: &mut Store, call: &Call<'_>) -> Answer {
     let w = find_mut(&mut store.webhooks, call.owner, call.path("id"))?;
     w.secret = ids::webhook_secret();
     w.updated_at = call.now;
-    call.ok(with_secret(w, &store.deliveries))
+    call.ok(WebhookDataWithSecret::of(w, &store.deliveries))
 }
 
 pub(crate) fn deliveries(store: &mut Store, call: &Call<'_>) -> Answer {
@@ -108,7 +101,7 @@ pub(crate) fn deliveries(store: &mut Store, call: &Call<'_>) -> Answer {
         .deliveries
         .iter()
         .filter(|d| d.webhook_id == id)
-        .map(|d| (by_seq(d.seq), DeliveryData::of(d)))
+        .map(|d| (by_seq(d.seq), WebhookDeliveryData::of(d)))
         .collect();
     call.list(rows, &id)
 }

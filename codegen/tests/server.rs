@@ -1,0 +1,133 @@
+//! The server profile on a small spec: the shapes a server fills, read the
+//! way a server writes them.
+
+mod support;
+
+use qurl_codegen::{ServerProfile, server_shapes_from_value};
+use serde_json::json;
+use support::squash;
+
+const PROFILE: ServerProfile<'static> = ServerProfile {
+    timestamp_type: "crate::shapes::Timestamp",
+};
+
+fn spec() -> serde_json::Value {
+    let ok = json!({"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Gadget"}}}}});
+    json!({
+        "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+        "paths": {"/v1/gadgets": {"post": {
+            "operationId": "createGadget",
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreateGadget"}}}},
+            "responses": ok,
+        }}},
+        "components": {"schemas": {
+            "CreateGadget": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "Gadget": {
+                "type": "object",
+                "required": ["id"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^g_[a-z]+$", "maxLength": 20},
+                    "status": {"type": "string", "enum": ["on", "off"]},
+                    "retired_at": {"type": "string", "format": "date-time", "nullable": true},
+                    "label": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "limit": {"type": "integer", "minimum": 1, "default": 10},
+                },
+            },
+        }},
+    })
+}
+
+fn generated() -> String {
+    let code =
+        server_shapes_from_value(&spec(), "inline", &PROFILE).unwrap_or_else(|e| panic!("{e}"));
+    squash(&code)
+}
+
+#[test]
+fn enums_are_closed() {
+    let code = generated();
+    assert!(
+        code.contains("pubenumGadgetStatus{#[serde(rename=\"on\")]On,#[serde(rename=\"off\")]Off}"),
+        "{code}"
+    );
+    assert!(
+        !code.contains("serde(other)") && !code.contains("Unknown"),
+        "{code}"
+    );
+}
+
+#[test]
+fn a_nullable_field_is_always_sent_and_an_optional_one_only_when_set() {
+    let code = generated();
+    // `nullable`: no skip, so `None` goes out as `null`.
+    assert!(
+        code.contains("#[serde(deserialize_with=\"::std::option::Option::deserialize\")]pubretired_at:::std::option::Option<crate::shapes::Timestamp>"),
+        "{code}"
+    );
+    // Optional, not nullable: left out when `None`.
+    assert!(
+        code.contains("#[serde(skip_serializing_if=\"::std::option::Option::is_none\")]publabel:::std::option::Option<::std::string::String>"),
+        "{code}"
+    );
+}
+
+#[test]
+fn timestamps_are_the_servers_type() {
+    let code = generated();
+    assert!(
+        code.contains("pubcreated_at:::std::option::Option<crate::shapes::Timestamp>"),
+        "{code}"
+    );
+    assert!(!code.contains("chrono"), "{code}");
+    assert!(
+        !code.contains("ServerTimestamp"),
+        "the placeholder schema is replaced, not generated: {code}"
+    );
+}
+
+#[test]
+fn optional_lists_and_maps_are_options_and_maps_are_ordered() {
+    let code = generated();
+    assert!(
+        code.contains("#[serde(skip_serializing_if=\"::std::option::Option::is_none\")]pubtags:::std::option::Option<::std::vec::Vec<::std::string::String>>"),
+        "{code}"
+    );
+    assert!(
+        code.contains("publabels:::std::option::Option<::std::collections::BTreeMap<::std::string::String,::std::string::String>>"),
+        "{code}"
+    );
+    assert!(!code.contains("is_empty"), "{code}");
+}
+
+#[test]
+fn reader_keywords_leave_plain_values() {
+    let code = generated();
+    // No newtype with a fallible constructor for a pattern, no NonZero for a
+    // minimum, no default filled in: the server states what it has.
+    assert!(code.contains("pubid:::std::string::String"), "{code}");
+    assert!(
+        code.contains("publimit:::std::option::Option<i64>"),
+        "{code}"
+    );
+    assert!(!code.contains("defaults::"), "{code}");
+}
+
+#[test]
+fn only_what_a_server_sends_is_generated() {
+    let code = generated();
+    assert!(
+        !code.contains("CreateGadget"),
+        "a request-only schema: {code}"
+    );
+}
+
+#[test]
+fn a_schema_named_like_the_timestamp_placeholder_is_refused() {
+    let mut doc = spec();
+    doc["components"]["schemas"]["ServerTimestamp"] = json!({"type": "string"});
+    let e = server_shapes_from_value(&doc, "inline", &PROFILE).expect_err("a name clash");
+    assert!(e.to_string().contains("ServerTimestamp"), "{e}");
+}
