@@ -10,6 +10,7 @@ mod idempotency;
 pub mod manifest;
 pub mod pages;
 mod problem;
+mod recipe;
 mod replay;
 pub mod retry;
 mod rules;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, ClientInfo, ResponseValue};
-use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
-use reqwest::{Request, Url};
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -16,6 +16,7 @@ use crate::Error;
 use crate::generated::Client;
 use crate::idempotency::{GENERIC_RULE, IDEMPOTENCY_KEY_HEADER, KeySource, validate};
 use crate::manifest::{Operation, Replay};
+use crate::recipe::Recipe;
 use crate::retry::decision::{Decision, DelaySource, Situation, Stop, decide};
 use crate::retry::{Reason, RetryBudget, RetryPolicy, classify, server_delay};
 use crate::secret::ApiKey;
@@ -186,36 +187,32 @@ impl Call {
     }
 }
 
-/// Send the request progenitor built for `call`: credentials, user agent,
-/// key and per-attempt timeout, then the retry loop. A successful answer
-/// carries the key (`Idempotency-Key`, unless the server echoed it), so
-/// `into_data()` can name it if the payload is missing.
+/// Send the request the generated `send` described for `call`:
+/// credentials, user agent and key, then the retry loop. A successful
+/// answer carries the key (`Idempotency-Key`, unless the server echoed it),
+/// so `into_data()` can name it if the payload is missing.
 pub(crate) async fn execute<E>(
     client: &Client,
-    mut request: Request,
+    mut recipe: Recipe,
     call: &Call,
 ) -> Result<Answer, progenitor_client::Error<E>> {
     let state = client.inner();
-    let headers = request.headers_mut();
     if let Some(key) = &call.key {
-        headers.insert(IDEMPOTENCY_KEY_HEADER, key.clone());
+        recipe.set(KEY_HEADER, key.clone());
     }
     if let Some(key) = &state.api_key {
-        headers.insert(AUTHORIZATION, key.header().clone());
+        recipe.set(AUTHORIZATION, key.header().clone());
     }
-    headers.insert(USER_AGENT, state.user_agent.clone());
-    if request.timeout().is_none() {
-        *request.timeout_mut() = Some(state.timeout);
-    }
+    recipe.set(USER_AGENT, state.user_agent.clone());
     let operation = call.operation;
     let span = tracing::info_span!(
         "qurl.call",
         operation = operation.method.as_ref(),
-        method = %request.method(),
-        path = request.url().path(),
+        method = %recipe.method(),
+        path = recipe.url().path(),
         key = call.key.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""),
     );
-    let calls = retry_loop(client.client(), state, request, operation.replay);
+    let calls = retry_loop(client.client(), state, &recipe, operation.replay);
     // Entering a span nobody listens to costs a little on every poll.
     let outcome = if span.is_disabled() {
         calls.await
@@ -225,34 +222,32 @@ pub(crate) async fn execute<E>(
     Answer::from_outcome(outcome, call.key.as_ref()).await
 }
 
+/// `Idempotency-Key`, as a header name.
+const KEY_HEADER: HeaderName = HeaderName::from_static(IDEMPOTENCY_KEY_HEADER);
+
 impl ClientHooks<ClientState> for Client {}
 
+/// Attempts until one is final or the policy stops: each a fresh request
+/// from the same recipe, so the same bytes and the same key.
 async fn retry_loop(
     client: &reqwest::Client,
     state: &ClientState,
-    request: Request,
+    recipe: &Recipe,
     replay: Replay,
 ) -> Outcome {
     let policy = &*state.policy;
     let deadline = policy.deadline.map(|d| Instant::now() + d);
     // Built on the first retry only: most calls never need it.
     let mut backoff = None;
-    let mut pending = request;
     let mut number: u32 = 1;
     loop {
-        // Clone only while another attempt is possible (the clone is the retry).
-        let spare = if number <= policy.max_retries {
-            pending.try_clone()
-        } else {
-            None
-        };
-        let mut this = pending;
+        let mut timeout = state.timeout;
         if let Some(deadline) = deadline {
             // The attempt may not outlive the call's deadline.
             let left = deadline.saturating_duration_since(Instant::now());
-            let timeout = this.timeout().copied().unwrap_or(state.timeout).min(left);
-            *this.timeout_mut() = Some(timeout.max(Duration::from_millis(1)));
+            timeout = timeout.min(left).max(Duration::from_millis(1));
         }
+        let this = recipe.request(timeout);
         let outcome = attempt(client, this, state.max_body_bytes).await;
         let Some(reason) = classify(&outcome, policy) else {
             if outcome.status().is_some_and(|s| s.is_success()) {
@@ -267,7 +262,6 @@ async fn retry_loop(
             replay,
             backoff: backoff.get_or_insert_with(|| policy.backoff()).next(),
             server_wait: server.map(|(d, _)| d),
-            body_replayable: spare.is_some(),
             time_left: deadline.map(|d| d.saturating_duration_since(Instant::now())),
             budget: state.budget.available(),
         };
@@ -284,10 +278,6 @@ async fn retry_loop(
         if !state.budget.try_spend(cost) {
             return give_up(number, reason, Stop::BudgetEmpty.as_str(), outcome);
         }
-        // `decide` already stopped when there was no spare request.
-        let Some(next) = spare else {
-            return give_up(number, reason, Stop::BodyNotReplayable.as_str(), outcome);
-        };
         tracing::info!(
             attempt = number,
             outcome = %outcome,
@@ -300,7 +290,6 @@ async fn retry_loop(
             },
         );
         policy.sleep(delay).await;
-        pending = next;
         number += 1;
     }
 }

@@ -112,6 +112,8 @@ impl Answer {
 
     /// The body as the documented type (progenitor's `from_response`, without
     /// reading the body a second time).
+    // The error is the generated code's own type, returned as it expects.
+    #[allow(clippy::result_large_err)]
     pub(crate) fn decode<T: DeserializeOwned, E>(
         self,
     ) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {

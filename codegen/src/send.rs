@@ -1,6 +1,7 @@
 //! The generated `send`'s path around progenitor's request: its URL is
-//! set on the client's parsed base URL, the shim (`crate::shim::execute`)
-//! sends it with the call's key and retries,
+//! set on the client's parsed base URL, its builder calls fill a
+//! `crate::recipe::Recipe` (each attempt is built from it), the shim
+//! (`crate::shim::execute`) sends it with the call's key and retries,
 //! and the answer decodes from the bytes the shim already read, without
 //! rebuilding a `reqwest::Response` (or cloning its headers) to read them
 //! again. Progenitor's hooks (`pre`, `exec`, `post`) are not called.
@@ -37,6 +38,14 @@ pub(crate) fn hand_to_shim(send: &mut ImplItemFn) -> Result<(), String> {
         .find(|s| is_let_of(s, "url"))
         .ok_or("no `let url = format!(..)`")?;
     *url = url_from_base(url)?;
+    let mut builder = OwnBuilder(0);
+    builder.visit_block_mut(&mut send.block);
+    if builder.0 != 1 {
+        return Err(format!(
+            "expected one `client.client.<verb>(url)`, found {}",
+            builder.0
+        ));
+    }
     let mut answers = FromAnswer(0);
     answers.visit_block_mut(&mut send.block);
     if answers.0 == 0 {
@@ -88,6 +97,30 @@ fn url_from_base(stmt: &Stmt) -> Result<Stmt, String> {
 
 fn is_let_of(stmt: &Stmt, name: &str) -> bool {
     matches!(stmt, Stmt::Local(l) if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == name))
+}
+
+/// Starts progenitor's builder chain (`client.client.post(url).header(..)
+/// .json(..)...build()`) on the shim's `Recipe` instead of reqwest's
+/// `RequestBuilder`: the same calls, from which each attempt is built.
+struct OwnBuilder(usize);
+
+impl VisitMut for OwnBuilder {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let Expr::MethodCall(call) = expr else { return };
+        let on_http_client = matches!(&*call.receiver, Expr::Field(f)
+            if matches!(&f.member, syn::Member::Named(n) if n == "client")
+                && matches!(&*f.base, Expr::Path(p) if p.path.is_ident("client")));
+        let verb = call.method.to_string().to_ascii_uppercase();
+        let known = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"].contains(&verb.as_str());
+        if !on_http_client || !known || call.args.len() != 1 {
+            return;
+        }
+        let verb = syn::Ident::new(&verb, call.method.span());
+        let url = &call.args[0];
+        *expr = parse_quote!(crate::recipe::Recipe::new(::reqwest::Method::#verb, #url));
+        self.0 += 1;
+    }
 }
 
 /// Replaces progenitor's reads of a `reqwest::Response` with the shim's

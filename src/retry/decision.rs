@@ -17,8 +17,6 @@ pub(crate) struct Situation {
     pub backoff: Option<Duration>,
     /// What the server asked for (`Retry-After`, `RateLimit-Reset`).
     pub server_wait: Option<Duration>,
-    /// Whether the request can be sent again (a streamed body cannot).
-    pub body_replayable: bool,
     /// Time left before the call's deadline, if it has one.
     pub time_left: Option<Duration>,
     /// Tokens in the client's retry budget now.
@@ -39,7 +37,6 @@ pub(crate) enum Stop {
     /// that repeating it is safe.
     NotReplayable,
     RetriesExhausted,
-    BodyNotReplayable,
     ServerWaitTooLong,
     DeadlinePassed,
     BudgetEmpty,
@@ -52,7 +49,6 @@ impl Stop {
                 "not safe to replay: the request may have reached the server and the spec declares no Idempotency-Key for it"
             }
             Stop::RetriesExhausted => "retries exhausted",
-            Stop::BodyNotReplayable => "request body cannot be replayed (streaming)",
             Stop::ServerWaitTooLong => "server asked to wait longer than max_server_delay",
             Stop::DeadlinePassed => "the wait would pass the call's deadline",
             Stop::BudgetEmpty => "retry budget empty",
@@ -89,9 +85,6 @@ pub(crate) fn decide(s: &Situation, policy: &RetryPolicy) -> Decision {
     let Some(backoff) = s.backoff else {
         return Decision::Stop(Stop::RetriesExhausted);
     };
-    if !s.body_replayable {
-        return Decision::Stop(Stop::BodyNotReplayable);
-    }
     let (delay, source) = match s.server_wait {
         Some(wait) if wait > policy.max_server_delay => {
             return Decision::Stop(Stop::ServerWaitTooLong);
@@ -129,7 +122,6 @@ mod tests {
             replay,
             backoff: Some(MS(100)),
             server_wait: None,
-            body_replayable: true,
             time_left: None,
             budget: 500,
         }
@@ -223,7 +215,7 @@ mod tests {
     }
 
     #[test]
-    fn exhausted_streaming_and_deadline_stop() {
+    fn exhausted_and_deadline_stop() {
         let policy = RetryPolicy::default();
         let base = situation(Reason::Status(502), Replay::Safe);
         let exhausted = Situation {
@@ -233,14 +225,6 @@ mod tests {
         assert_eq!(
             decide(&exhausted, &policy),
             Decision::Stop(Stop::RetriesExhausted)
-        );
-        let streamed = Situation {
-            body_replayable: false,
-            ..base
-        };
-        assert_eq!(
-            decide(&streamed, &policy),
-            Decision::Stop(Stop::BodyNotReplayable)
         );
         let tight = Situation {
             time_left: Some(MS(100)),
