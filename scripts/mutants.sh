@@ -92,8 +92,8 @@ for group in "${groups[@]}"; do
       mapfile -t more < <(tests webhooks webhooks_defaults webhooks_interleaving webhooks_redis webhooks_receiver webhooks_e2e)
       ;;
     shim)
-      files=(-f src/shim.rs)
-      mapfile -t more < <(tests classify budget retries replay_safety secrets surface hardening blocking)
+      files=(-f src/shim.rs -f src/recipe.rs -f src/transport.rs)
+      mapfile -t more < <(tests classify budget retries replay_safety secrets surface hardening blocking rules_parity)
       harness=("${skip_proptests[@]}")
       ;;
     idempotency)
@@ -114,7 +114,7 @@ for group in "${groups[@]}"; do
       ;;
     rewrite)
       # The generator is its own package, with its own tests.
-      files=(-p layerv-qurl-codegen -f codegen/src/rewrite.rs)
+      files=(-p layerv-qurl-codegen -f codegen/src/rewrite.rs -f codegen/src/send.rs -f codegen/src/rule_fields.rs)
       args=()
       more=()
       ;;

@@ -73,3 +73,38 @@ fn a_rule_the_generator_cannot_read_fails_the_build_naming_it() {
     };
     assert!(e.to_string().contains("x-qurl-rules"), "{e}");
 }
+
+/// The interpreter reads a typed body as serde would write it: each field by
+/// its JSON name, `skip_serializing_if` as absent, a string enum as its
+/// value, a type it cannot look into as present.
+#[test]
+fn the_body_is_read_through_generated_field_views() {
+    let mut doc = spec(json!([{
+        "rule": "exclusive", "fields": ["starts_at", "type"], "code": "mutually_exclusive_fields",
+        "evidence": "e", "breaks": {"starts_at": "x", "type": "a"},
+    }]));
+    let props = &mut doc["components"]["schemas"]["CreateGadget"]["properties"];
+    props["type"] = json!({"type": "string", "enum": ["a", "b-c"]});
+    props["tags"] = json!({"type": "array", "items": {"type": "string"}});
+    props["when"] = json!({"type": "string", "format": "date-time"});
+    doc["components"]["schemas"]["CreateGadget"]["required"] = json!(["type"]);
+    let g = qurl_codegen::generate_from_value(doc, "inline").unwrap_or_else(|e| panic!("{e}"));
+    let text = g.client.replace(char::is_whitespace, "");
+    for expected in [
+        // Renamed (`type_` is `type` in JSON), and read by its own view.
+        r#""type"=>::qurl_rules::AsField::as_field(&self.type_),"#,
+        // A list serde leaves out when empty is absent when empty.
+        r#""tags"=>{if::std::vec::Vec::is_empty(&self.tags){::qurl_rules::Field::Absent}else{::qurl_rules::AsField::as_field(&self.tags)}}"#,
+        // A time: present or not, nothing more.
+        r#""when"=>{match&self.when{::std::option::Option::Some(_)=>::qurl_rules::Field::Other,::std::option::Option::None=>::qurl_rules::Field::Absent,}}"#,
+        r#"_=>::qurl_rules::Field::Absent,"#,
+        // Every field counts towards `minProperties` when set.
+        r#"fnset_count(&self)->usize{0+usize::from((::qurl_rules::AsField::as_field(&self.starts_at)).is_present(),)"#,
+        // The enum reads as its JSON value.
+        r#"::qurl_rules::Field::Str(matchself{Self::A=>"a",Self::BC=>"b-c",},)"#,
+        // A body type is an object to the rules.
+        r#"impl::qurl_rules::AsFieldforCreateGadget{fnas_field(&self)->::qurl_rules::Field<'_>{::qurl_rules::Field::Object(self)}}"#,
+    ] {
+        assert!(text.contains(expected), "missing: {expected}");
+    }
+}

@@ -170,3 +170,91 @@ impl Object for Map<String, Value> {
         self.values().filter(|v| !v.is_null()).count()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn show(f: Field<'_>) -> String {
+        match f {
+            Field::Absent => "absent".into(),
+            Field::Str(s) => format!("str {s}"),
+            Field::Int(n) => format!("int {n}"),
+            Field::List(items) => format!("list of {}", items.count()),
+            Field::Object(o) => format!("object of {}", o.set_count()),
+            Field::Other => "other".into(),
+        }
+    }
+
+    #[test]
+    fn leaves_read_as_json_would() {
+        assert_eq!(show("a".to_owned().as_field()), "str a");
+        assert_eq!(show(7u8.as_field()), "int 7");
+        assert_eq!(show((-7i32).as_field()), "int -7");
+        assert_eq!(show(u64::MAX.as_field()), "other");
+        assert_eq!(show(true.as_field()), "other");
+        assert_eq!(show(1.5f64.as_field()), "other");
+        assert_eq!(show(1.5f32.as_field()), "other");
+        assert_eq!(show(None::<String>.as_field()), "absent");
+        assert_eq!(show(Some(3i64).as_field()), "int 3");
+        assert_eq!(show(vec![1u32, 2].as_field()), "list of 2");
+        assert!(!Field::Absent.is_present());
+        assert!(Field::Other.is_present());
+    }
+
+    #[test]
+    fn json_values_read_as_fields() {
+        let v = json!({"n": 5, "f": 0.5, "s": "x", "z": null, "b": false, "l": [1, 1], "o": {"a": 1, "b": null}});
+        let Field::Object(o) = v.as_field() else {
+            panic!("an object");
+        };
+        assert_eq!(o.set_count(), 6, "null is not set");
+        let read: Vec<String> = ["n", "f", "s", "z", "b", "l", "o", "missing"]
+            .iter()
+            .map(|k| show(o.get(k)))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                "int 5",
+                "other",
+                "str x",
+                "absent",
+                "other",
+                "list of 2",
+                "object of 1",
+                "absent"
+            ]
+        );
+    }
+
+    #[test]
+    fn items_compare_by_value_and_json_by_json_equality() {
+        let words = vec!["a".to_owned(), "b".to_owned(), "a".to_owned()];
+        assert!(words.same(0, 2));
+        assert!(!words.same(0, 1));
+        assert!(!words.same(0, 9), "past the end is nothing");
+        assert_eq!(show(words.item(1)), "str b");
+        assert_eq!(show(words.item(3)), "absent");
+        let numbers = vec![4u16, 4];
+        assert!(numbers.same(0, 1));
+        let flags = vec![true, true];
+        assert!(
+            !flags.same(0, 1),
+            "values no rule reads are taken as distinct"
+        );
+        let objects = vec![json!({"a": 1}), json!({"a": 1}), json!({"a": 2})];
+        assert!(objects.same(0, 1));
+        assert!(!objects.same(0, 2));
+    }
+
+    #[test]
+    fn values_in_messages_are_json() {
+        assert_eq!(Field::Str("a\"b").to_json(), r#""a\"b""#);
+        assert_eq!(Field::Int(-3).to_json(), "-3");
+        assert_eq!(Field::Absent.to_json(), "null");
+        assert_eq!(Field::Other.to_json(), "the value");
+    }
+}
