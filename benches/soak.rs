@@ -324,6 +324,8 @@ struct Level {
     budget_end: u32,
     /// User + system CPU seconds of the client and of the sandbox.
     cpu: (f64, f64),
+    /// Share of the machine's cores busy during the run, every process counted.
+    machine_busy: f64,
     requests: u64,
     faults: BTreeMap<String, u64>,
     replays: u64,
@@ -349,9 +351,13 @@ async fn soak(cfg: &Config, in_flight: usize) -> Level {
         cfg.budget,
     );
     let (cpu_before, rss_before) = (support::cpu_secs("self"), support::rss_kib().0);
+    let machine_before = support::machine_ticks();
     let progress = run_calls(&client, cfg, in_flight).await;
     let secs = progress.started.elapsed().as_secs_f64();
     let cpu = (support::cpu_secs("self") - cpu_before, sandbox.cpu_secs());
+    let machine_after = support::machine_ticks();
+    let machine_busy = (machine_after.0 - machine_before.0) as f64
+        / (machine_after.1 - machine_before.1).max(1) as f64;
 
     let seen = sandbox.counters().await;
     let attempts = attempts_per_call(&seen);
@@ -371,6 +377,7 @@ async fn soak(cfg: &Config, in_flight: usize) -> Level {
         rss_before_mib: support::mib(rss_before),
         budget_end: client.retry_budget_available(),
         cpu,
+        machine_busy,
         requests: seen.requests,
         faults: seen.faults.clone(),
         replays: seen.replays,
@@ -398,14 +405,20 @@ impl Level {
         self.progress.done as f64 / self.secs
     }
 
+    /// Calls that succeeded within their retries, a second.
+    fn succeeded_per_sec(&self) -> f64 {
+        (self.progress.done - self.progress.failed) as f64 / self.secs
+    }
+
     fn print(&self) {
         let p = &self.progress;
         println!(
-            "\n== {} in flight: {} calls in {:.1} s = {:.0} calls/s ==",
+            "\n== {} in flight: {} calls in {:.1} s = {:.0} calls/s ({:.0}/s succeeded within their retries) ==",
             self.in_flight,
             p.done,
             self.secs,
-            self.calls_per_sec()
+            self.calls_per_sec(),
+            self.succeeded_per_sec()
         );
         println!(
             "sandbox: {} requests, {} faults {:?}, {} replays, {} in-flight 409s",
@@ -455,13 +468,16 @@ impl Level {
             self.rss_before_mib,
             rss.join(", ")
         );
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         println!(
-            "CPU: client {:.1} s, sandbox {:.1} s over {:.1} s wall = {:.2} cores busy of {}",
+            "CPU: client {:.1} s ({:.0} µs a call), sandbox {:.1} s over {:.1} s wall = {:.2} of {cores} cores; \
+             the machine's cores were {:.0}% busy (every process)",
             self.cpu.0,
+            self.cpu.0 * 1e6 / p.done.max(1) as f64,
             self.cpu.1,
             self.secs,
             (self.cpu.0 + self.cpu.1) / self.secs,
-            std::thread::available_parallelism().map_or(0, |n| n.get())
+            self.machine_busy * 100.0
         );
     }
 
@@ -470,10 +486,11 @@ impl Level {
         let rss: Vec<String> = p.rss_mib.iter().map(|(_, m)| format!("{m:.1}")).collect();
         let (p50, p99, max, _) = self.attempts;
         format!(
-            "| {} | {} | {:.0} | {} | {} ({}) | {} | {} | {} | {p50} / {p99} / {max} | {:.1} / {:.1} |",
+            "| {} | {} | {:.0} ({:.0}) | {} | {} ({}) | {} | {} | {} | {p50} / {p99} / {max} | {:.1} / {:.1} | {:.0}% |",
             self.in_flight,
             p.done,
             self.calls_per_sec(),
+            self.succeeded_per_sec(),
             self.duplicates_end,
             p.failed,
             p.keyless_failures,
@@ -481,16 +498,17 @@ impl Level {
             rss.join(" / "),
             p.budget_low,
             self.cpu.0,
-            self.cpu.1
+            self.cpu.1,
+            self.machine_busy * 100.0
         )
     }
 }
 
 fn print_table(levels: &[Level]) {
     println!(
-        "\n| in flight | calls | calls/s | duplicates | failed after retries (no key) | not exactly once after resends | client RSS MiB at 10% / 50% / 100% | budget low | attempts p50 / p99 / max | CPU s client / sandbox |"
+        "\n| in flight | calls | calls/s (succeeded/s) | duplicates | failed after retries (no key) | not exactly once after resends | client RSS MiB at 10% / 50% / 100% | budget low | attempts p50 / p99 / max | CPU s client / sandbox | machine busy |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for level in levels {
         println!("{}", level.table_row());
     }

@@ -103,3 +103,22 @@ pub fn cpu_secs(pid: &str) -> f64 {
         .sum();
     ticks as f64 / TICKS_PER_SEC
 }
+
+/// (busy, total) CPU ticks of the whole machine since boot, from /proc/stat:
+/// the difference of two readings says how busy every core was meanwhile,
+/// whoever used them.
+pub fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1) // "cpu"
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    let total: u64 = ticks.iter().take(8).sum();
+    (total.saturating_sub(idle), total)
+}
