@@ -161,7 +161,7 @@ fn target(n: usize) -> String {
 
 /// Call `n` of the run; `key` set means "resend it with this key".
 async fn call(client: &qurl::Client, n: usize, key: Option<String>) -> Result<(), qurl::Error> {
-    if n % 5 == 0 {
+    if n.is_multiple_of(5) {
         let items = [n, n + 1].map(|i| {
             CreateQurlRequest::builder()
                 .target_url(target(i))
@@ -212,6 +212,8 @@ struct Progress {
     /// Indexed by call; touched in full before the run so it adds no RSS.
     failed_keys: Vec<Option<Uuid>>,
     failed: usize,
+    /// Failed calls whose error held no key (or not the UUID the shim makes):
+    /// they could not be resumed.
     keyless_failures: usize,
     outcome_unknown: usize,
     failure_kinds: BTreeMap<String, usize>,
