@@ -27,13 +27,6 @@ use hyper::{Request, Response, body::Incoming};
 
 const API_KEY: &str = "lv_live_bench_key_000000";
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
 fn query<'a>(req: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
     req.uri()
         .query()?
@@ -124,10 +117,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let items = env_usize("QURL_BENCH_ITEMS", 1000);
-    let page = env_usize("QURL_BENCH_PAGE", 10) as u64;
-    let rounds = env_usize("QURL_BENCH_ROUNDS", 31);
-    let long = env_usize("QURL_BENCH_LONG_ITEMS", 200_000);
+    let items = support::env_usize("QURL_BENCH_ITEMS", 1000);
+    let page = support::env_usize("QURL_BENCH_PAGE", 10) as u64;
+    let rounds = support::env_usize("QURL_BENCH_ROUNDS", 31);
+    let long = support::env_usize("QURL_BENCH_LONG_ITEMS", 200_000);
     let addr = support::start_server(1, pages);
     let client = qurl::Client::builder()
         .api_key(API_KEY)

@@ -34,14 +34,6 @@ use support::env_usize;
 
 // ---------------------------------------------------------------- helpers
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
@@ -158,7 +150,7 @@ fn main() {
             for v in &mut this {
                 v.sort_unstable();
             }
-            let median = |k: Kind| percentile(&this[k.idx()], 0.5).as_secs_f64();
+            let median = |k: Kind| support::percentile(&this[k.idx()], 0.5).as_secs_f64();
             round_ratios.push(median(Kind::Default) / median(Kind::RawTimeout));
             for (all, v) in lat.iter_mut().zip(this) {
                 all.extend(v);
@@ -168,8 +160,8 @@ fn main() {
     for v in &mut lat {
         v.sort_unstable();
     }
-    let med: Vec<Duration> = lat.iter().map(|v| percentile(v, 0.5)).collect();
-    let p99: Vec<Duration> = lat.iter().map(|v| percentile(v, 0.99)).collect();
+    let med: Vec<Duration> = lat.iter().map(|v| support::percentile(v, 0.5)).collect();
+    let p99: Vec<Duration> = lat.iter().map(|v| support::percentile(v, 0.99)).collect();
     let mut sorted_rounds = round_ratios.clone();
     sorted_rounds.sort_by(f64::total_cmp);
     let round_median = sorted_rounds[sorted_rounds.len() / 2];

@@ -1,5 +1,5 @@
-//! What the benches share: a loopback HTTP server on its own runtime, and
-//! the process's memory.
+//! What the benches share: a loopback HTTP server on its own runtime, sizes
+//! from env vars, percentiles, and a process's memory and CPU time.
 #![allow(dead_code)]
 
 pub mod create;
@@ -76,4 +76,49 @@ pub fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.trim().replace('_', "").parse().ok())
         .unwrap_or(default)
+}
+
+/// The `p` (0.0-1.0) percentile of an ascending slice; the default when empty.
+pub fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// User + system CPU seconds of process `pid` ("self" for this one), from
+/// /proc/<pid>/stat; 0 when unreadable.
+pub fn cpu_secs(pid: &str) -> f64 {
+    // Linux reports these in clock ticks, 100 a second on every mainstream kernel.
+    const TICKS_PER_SEC: f64 = 100.0;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name (field 2) may hold spaces; count fields after its ')'.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after_name
+        .split_whitespace()
+        .skip(11) // fields 3..=13; utime and stime are fields 14 and 15
+        .take(2)
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / TICKS_PER_SEC
+}
+
+/// (busy, total) CPU ticks of the whole machine since boot, from /proc/stat:
+/// the difference of two readings says how busy every core was meanwhile,
+/// whoever used them.
+pub fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1) // "cpu"
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    let total: u64 = ticks.iter().take(8).sum();
+    (total.saturating_sub(idle), total)
 }
