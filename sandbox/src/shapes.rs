@@ -4,10 +4,8 @@
 //! `views` fills them from the records; nothing here is written by hand but
 //! [`Timestamp`], the one type the profile leaves to the server.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::store::rfc3339;
 
 /// The generated types. Every schema a response names is here, including the
 /// per-operation `{data, meta}` envelopes, which the sandbox builds with one
@@ -31,7 +29,7 @@ impl From<DateTime<Utc>> for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&rfc3339(self.0))
+        serializer.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::Secs, true))
     }
 }
 

@@ -4,15 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::ids;
 use crate::shapes::{DomainDataStatus, QurlSummaryStatus, WebhookEventType};
-
-pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 pub(crate) struct Resource {
     pub id: String,
