@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
+use crate::endpoint::Endpoint;
 use crate::generated::Client;
 use crate::idempotency::KeySource;
 use crate::retry::{RetryBudget, RetryPolicy};
 use crate::secret::ApiKey;
-use crate::shim::{ClientState, Endpoint};
+use crate::shim::ClientState;
 
 /// Production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.layerv.ai";

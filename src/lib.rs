@@ -4,6 +4,7 @@
 mod body;
 mod client_builder;
 mod data;
+mod endpoint;
 mod error;
 mod generated;
 mod idempotency;

@@ -57,7 +57,7 @@ pub(crate) fn hand_to_shim(send: &mut ImplItemFn) -> Result<(), String> {
 }
 
 /// `let url = format!("{}/v1/x/{}", client.baseurl, a)` becomes
-/// `let url = crate::shim::endpoint(client, &format!("/v1/x/{}", a))`: the
+/// `let url = crate::endpoint::endpoint(client, &format!("/v1/x/{}", a))`: the
 /// path is set on the client's parsed base URL instead of the whole URL
 /// being parsed again (a literal when the path has no parameters).
 fn url_from_base(stmt: &Stmt) -> Result<Stmt, String> {
@@ -89,9 +89,9 @@ fn url_from_base(stmt: &Stmt) -> Result<Stmt, String> {
     let rest: Vec<Expr> = args.collect();
     // `format!` would turn `{{` into `{`: only a plain path is used as it is.
     Ok(if rest.is_empty() && !path.contains(['{', '}']) {
-        parse_quote!(let url = crate::shim::endpoint(client, #path);)
+        parse_quote!(let url = crate::endpoint::endpoint(client, #path);)
     } else {
-        parse_quote!(let url = crate::shim::endpoint(client, &format!(#path, #(#rest),*));)
+        parse_quote!(let url = crate::endpoint::endpoint(client, &format!(#path, #(#rest),*));)
     })
 }
 
