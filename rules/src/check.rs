@@ -727,4 +727,42 @@ mod tests {
             "Outer's own rules: none"
         );
     }
+
+    /// A typed body is read through its `Object` view, not as JSON.
+    #[test]
+    fn check_object_reads_a_body_through_its_fields() {
+        struct Body {
+            a: Option<String>,
+            b: Option<i64>,
+        }
+        impl Object for Body {
+            fn get(&self, name: &str) -> Field<'_> {
+                use crate::view::AsField;
+                match name {
+                    "a" => self.a.as_field(),
+                    "b" => self.b.as_field(),
+                    _ => Field::Absent,
+                }
+            }
+            fn set_count(&self) -> usize {
+                usize::from(self.a.is_some()) + usize::from(self.b.is_some())
+            }
+        }
+        let t = table(vec![rule(Kind::Exclusive {
+            fields: Cow::Owned(vec!["a".into(), "b".into()]),
+        })]);
+        let both = Body {
+            a: Some("x".into()),
+            b: Some(1),
+        };
+        assert_eq!(
+            check_object(&t, "Inner", &both).map(|v| v.to_string()),
+            Some("`b`: cannot be combined with a".to_owned())
+        );
+        let one = Body {
+            a: Some("x".into()),
+            b: None,
+        };
+        assert_eq!(check_object(&t, "Inner", &one), None);
+    }
 }
