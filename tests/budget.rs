@@ -33,3 +33,18 @@ async fn a_success_refunds_below_the_size_and_never_above_it() {
         assert_eq!(client.retry_budget_available(), 12);
     }
 }
+
+/// Only a success refunds: a call that ends in a final error (a 400) leaves
+/// the budget as its retries left it.
+#[tokio::test]
+async fn a_call_that_ends_in_an_error_refunds_nothing() {
+    let server = MockServer::start_async().await;
+    let refused = reply(400, problem(400, "validation_error"));
+    let rec = script(&server, GET, "/v1/quota", vec![reply(503, ""), refused]);
+    let client = client_with_budget(&server.base_url(), 12);
+
+    // 503, retry for 5 (12 -> 7), then a 400: final, and no refund.
+    client.get_quota().send().await.unwrap_err();
+    assert_eq!(rec.count(), 2);
+    assert_eq!(client.retry_budget_available(), 7);
+}

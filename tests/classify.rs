@@ -60,6 +60,15 @@ fn gave_up(attempt: u32, reason: &str) -> (u32, String, String) {
     (attempt, reason.to_owned(), "give-up".to_owned())
 }
 
+/// The `outcome` each attempt's event names, in order.
+fn outcomes(events: &Events) -> Vec<String> {
+    events
+        .all()
+        .into_iter()
+        .filter_map(|e| e.get("outcome").cloned())
+        .collect()
+}
+
 /// An undeclared create against `client` that never connects: 1 attempt
 /// and 3 retries, each traced as `connect-error`, 5 tokens a retry.
 async fn retried_until_exhausted(client: &qurl::Client) -> qurl::Error {
@@ -71,6 +80,7 @@ async fn retried_until_exhausted(client: &qurl::Client) -> qurl::Error {
         .collect();
     expected.push(gave_up(4, "connect-error"));
     assert_eq!(events.decisions(), expected, "{err}");
+    assert_eq!(outcomes(&events), vec!["connect error"; 4]);
     assert_eq!(events.why_given_up().as_deref(), Some("retries exhausted"));
     assert_eq!(client.retry_budget_available(), BUDGET - 3 * 5);
     err
@@ -89,8 +99,15 @@ async fn failing_first(
 }
 
 /// An undeclared create whose request was sent, then failed with `first`:
-/// not replayed, nothing spent, the outcome unknown.
-async fn not_replayed(first: RawStep, timeout: Duration, kind: ErrorKind, reason: &str) {
+/// not replayed, nothing spent, the outcome unknown; the attempt's event
+/// says what happened (`outcome`).
+async fn not_replayed(
+    first: RawStep,
+    timeout: Duration,
+    kind: ErrorKind,
+    reason: &str,
+    outcome: &str,
+) {
     let (server, client) = failing_first(first, CREATED_RESOURCE, timeout).await;
     let events = Events::default();
     let _guard = events.record();
@@ -99,6 +116,7 @@ async fn not_replayed(first: RawStep, timeout: Duration, kind: ErrorKind, reason
     assert!(err.outcome_unknown(), "it may have been carried out: {err}");
     assert_eq!(server.requests.lock().unwrap().len(), 1, "not replayed");
     assert_eq!(events.decisions(), vec![gave_up(1, reason)]);
+    assert_eq!(outcomes(&events), [outcome]);
     let why = events.why_given_up().unwrap_or_default();
     assert!(why.starts_with("not safe to replay"), "{why}");
     assert_eq!(client.retry_budget_available(), BUDGET, "nothing spent");
@@ -165,6 +183,7 @@ async fn a_read_timeout_after_sending_is_a_timeout_and_an_undeclared_create_is_n
         READ_TIMEOUT,
         ErrorKind::Timeout,
         "timeout",
+        "timed out",
     )
     .await;
 }
@@ -181,6 +200,7 @@ async fn a_reset_after_sending_is_connection_closed_and_an_undeclared_create_is_
         NO_TIMEOUT,
         ErrorKind::Transport,
         "connection-closed",
+        "connection closed before a response",
     )
     .await;
 }

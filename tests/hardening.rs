@@ -321,3 +321,43 @@ async fn several_and_garbage_retry_after_headers_are_handled() {
         "{slept:?}"
     );
 }
+
+/// The cap is the largest body read, not the first refused: a body of
+/// exactly the cap is read, announced (`Content-Length`) or chunked.
+#[tokio::test]
+async fn a_body_of_exactly_the_cap_is_read() {
+    const CAP: usize = 64;
+    let body = format!("{{}}{}", " ".repeat(CAP - 2));
+    let server = MockServer::start_async().await;
+    script(&server, GET, "/v1/quota", vec![reply(200, body)]);
+    let client = qurl::Client::builder()
+        .api_key(SECRET_KEY)
+        .base_url(server.base_url())
+        .max_body_bytes(CAP)
+        .build()
+        .unwrap();
+    client
+        .get_quota()
+        .send()
+        .await
+        .expect("a body of the cap's length, announced");
+
+    let half = CAP / 2;
+    let pad = " ".repeat(half - 1);
+    let raw = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n{half:x}\r\n{{{pad}\r\n{half:x}\r\n{pad}}}\r\n0\r\n\r\n"
+    );
+    let server = raw_server(vec![RawStep::AnswerRaw(raw)]).await;
+    let client = qurl::Client::builder()
+        .api_key(SECRET_KEY)
+        .base_url(format!("http://{}", server.addr))
+        .max_body_bytes(CAP)
+        .retry_policy(qurl::RetryPolicy::none())
+        .build()
+        .unwrap();
+    client
+        .get_quota()
+        .send()
+        .await
+        .expect("a body of the cap's length, chunked");
+}

@@ -610,3 +610,31 @@ async fn the_budget_is_spent_by_retries_and_shared_by_views() {
         "{debug}"
     );
 }
+
+/// A successful answer carries the call's key (so `into_data()` can name it
+/// when the payload is missing); a key the server echoed is left as it is.
+#[tokio::test]
+async fn a_successful_answer_carries_the_calls_key_unless_the_server_echoed_one() {
+    let key = qurl::IdempotencyKey::derive("retries-test", "answer-key");
+    let created = r#"{"meta":{"request_id":"r"}}"#;
+    for (echo, expected) in [(None, key.as_str()), (Some("k-echoed"), "k-echoed")] {
+        let server = MockServer::start_async().await;
+        let mut answer = reply(201, created);
+        if let Some(echo) = echo {
+            answer = answer.header("idempotency-key", echo);
+        }
+        script(&server, POST, "/v1/qurls", vec![answer]);
+        let response = client(&server.base_url(), qurl::RetryPolicy::none())
+            .post_qurls()
+            .idempotency_key(key.clone())
+            .body(qurl_body())
+            .send()
+            .await
+            .unwrap();
+        let carried = response
+            .headers()
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(carried, Some(expected), "echo: {echo:?}");
+    }
+}

@@ -49,6 +49,14 @@ async fn a_failing_call_traced_at_trace_level_never_shows_the_key() {
         everything.contains("qurl.call") && everything.contains("retry"),
         "the call was traced: {everything}"
     );
+    assert!(
+        everything.contains(r#"qurl.call{operation="post_qurls" method=POST path="/v1/qurls""#),
+        "the call's span names the operation, method and path: {everything}"
+    );
+    assert!(
+        everything.contains("outcome=status 503"),
+        "each attempt's event names its outcome: {everything}"
+    );
     for n in 1..=4 {
         assert!(
             everything.contains(&format!("attempt={n}")),

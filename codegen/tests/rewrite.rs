@@ -278,3 +278,32 @@ fn send_goes_through_the_shim_and_progenitors_send_is_private_and_undocumented()
         1
     );
 }
+
+/// The request of a generated `send`: its URL is the operation's path set on
+/// the client's parsed base (a literal when the path has no parameter), its
+/// builder calls fill the shim's `Recipe`, and the answer is read from the
+/// bytes the shim already holds (`decode`, `empty`, `into_response`).
+#[test]
+fn send_builds_its_request_as_a_recipe_on_the_base_url() {
+    let mut doc = spec();
+    doc["paths"]["/v1/widgets/{id}"] = json!({"delete": {
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {"204": {"description": "gone"}},
+    }});
+    let g = qurl_codegen::generate_from_value(doc, "inline").unwrap_or_else(|e| panic!("{e}"));
+    let client = squash(&g.client);
+    for expected in [
+        r#"let url = crate::shim::endpoint(client, "/v1/widgets");"#,
+        r#"let url = crate::shim::endpoint(client, &format!("/v1/widgets/{}", encode_path(&id.to_string())));"#,
+        "let mut request = crate::recipe::Recipe::new(::reqwest::Method::POST, url)",
+        "let mut request = crate::recipe::Recipe::new(::reqwest::Method::DELETE, url)",
+        "201u16 => response.decode(),",
+        "204u16 => Ok(response.empty()),",
+        "_ => Err(Error::UnexpectedResponse(response.into_response()))",
+    ] {
+        assert!(client.contains(&squash(expected)), "missing: {expected}");
+    }
+    for gone in ["client.baseurl", "client.client.", "ResponseValue::empty"] {
+        assert!(!client.contains(gone), "{gone}");
+    }
+}

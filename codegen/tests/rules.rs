@@ -108,3 +108,36 @@ fn the_body_is_read_through_generated_field_views() {
         assert!(text.contains(expected), "missing: {expected}");
     }
 }
+
+/// What each kind of generated type reads as: a checked newtype as what it
+/// wraps, a body type no rule names as merely present (no `Object` view),
+/// an enum with data as present, and a field of a generated struct type
+/// through that type's own view.
+#[test]
+fn each_kind_of_generated_type_reads_through_its_own_view() {
+    let mut doc = spec(json!([{
+        "rule": "exclusive", "fields": ["starts_at", "code"], "code": "mutually_exclusive_fields",
+        "evidence": "e", "breaks": {"starts_at": "x", "code": "y"},
+    }]));
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["Place"] = json!({"type": "object", "properties": {"city": {"type": "string"}}});
+    let props = &mut schemas["CreateGadget"]["properties"];
+    props["code"] = json!({"type": "string", "pattern": "^[a-z]+$"});
+    props["place"] = json!({"$ref": "#/components/schemas/Place"});
+    props["either"] = json!({"oneOf": [{"type": "string"}, {"type": "integer"}]});
+    schemas["CreateGadget"]["required"] = json!(["place"]);
+    let g = qurl_codegen::generate_from_value(doc, "inline").unwrap_or_else(|e| panic!("{e}"));
+    let text = g.client.replace(char::is_whitespace, "");
+    for expected in [
+        r#"impl::qurl_rules::AsFieldforCreateGadgetCode{fnas_field(&self)->::qurl_rules::Field<'_>{::qurl_rules::AsField::as_field(&self.0)}}"#,
+        r#"impl::qurl_rules::AsFieldforPlace{fnas_field(&self)->::qurl_rules::Field<'_>{::qurl_rules::Field::Other}}"#,
+        r#"impl::qurl_rules::AsFieldforCreateGadgetEither{fnas_field(&self)->::qurl_rules::Field<'_>{::qurl_rules::Field::Other}}"#,
+        r#""place"=>::qurl_rules::AsField::as_field(&self.place),"#,
+    ] {
+        assert!(text.contains(expected), "missing: {expected}");
+    }
+    assert!(
+        !text.contains("impl::qurl_rules::ObjectforPlace"),
+        "no rule looks inside Place"
+    );
+}
