@@ -160,3 +160,76 @@ fn calls(expr: &Expr, name: &str) -> bool {
         && matches!(c.args.first(), Some(Expr::Path(a)) if a.path.is_ident("response"));
     p.path.segments.last().is_some_and(|s| s.ident == name) && one_arg_response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::ToTokens;
+
+    /// `send_generated` in progenitor 0.15's shape, with `extra` statements
+    /// before its `let info`.
+    fn send(extra: Vec<Stmt>) -> ImplItemFn {
+        let mut f: ImplItemFn = parse_quote! {
+            async fn send_generated(self) -> Result<ResponseValue<()>, Error<()>> {
+                let url = format!("{}/v1/x/{{y}}", client.baseurl);
+                let request = client.client.post(url).build()?;
+                let info = OperationInfo {};
+                let result = client.exec(request, &info).await;
+                let response = result?;
+                Ok(ResponseValue::empty(response))
+            }
+        };
+        f.block.stmts.splice(1..1, extra);
+        f
+    }
+
+    fn text(f: &ImplItemFn) -> String {
+        f.block.to_token_stream().to_string().replace(' ', "")
+    }
+
+    #[test]
+    fn escaped_braces_keep_the_path_a_format() {
+        let mut f = send(vec![]);
+        hand_to_shim(&mut f).expect("progenitor's shape");
+        let t = text(&f);
+        assert!(
+            t.contains(r#"crate::shim::endpoint(client,&format!("/v1/x/{{y}}",))"#),
+            "{t}"
+        );
+        assert!(
+            t.contains("crate::shim::execute(client,request,call)"),
+            "{t}"
+        );
+    }
+
+    /// Only `client.client.<verb>(url)` is the request, and only answer
+    /// reads of `response` are replaced.
+    #[test]
+    fn calls_that_only_look_alike_are_left_alone() {
+        let mut f = send(vec![
+            parse_quote!(let a = other.get(1);),
+            parse_quote!(let b = client.client.execute(2);),
+            parse_quote!(let c = ResponseValue::empty(other);),
+            parse_quote!(let d = Error::UnexpectedResponse(response, 2);),
+        ]);
+        hand_to_shim(&mut f).expect("progenitor's shape");
+        let t = text(&f);
+        for kept in [
+            "other.get(1)",
+            "client.client.execute(2)",
+            "ResponseValue::empty(other)",
+            "Error::UnexpectedResponse(response,2)",
+        ] {
+            assert!(t.contains(kept), "{kept}: {t}");
+        }
+    }
+
+    #[test]
+    fn a_response_before_its_info_is_refused() {
+        let mut f = send(vec![]);
+        let info = f.block.stmts.remove(2);
+        f.block.stmts.insert(4, info);
+        let err = hand_to_shim(&mut f).expect_err("not progenitor's shape");
+        assert!(err.contains("comes before"), "{err}");
+    }
+}
