@@ -193,7 +193,7 @@ mod tests {
         hand_to_shim(&mut f).expect("progenitor's shape");
         let t = text(&f);
         assert!(
-            t.contains(r#"crate::shim::endpoint(client,&format!("/v1/x/{{y}}",))"#),
+            t.contains(r#"crate::endpoint::endpoint(client,&format!("/v1/x/{{y}}",))"#),
             "{t}"
         );
         assert!(

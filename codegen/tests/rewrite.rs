@@ -293,8 +293,8 @@ fn send_builds_its_request_as_a_recipe_on_the_base_url() {
     let g = qurl_codegen::generate_from_value(doc, "inline").unwrap_or_else(|e| panic!("{e}"));
     let client = squash(&g.client);
     for expected in [
-        r#"let url = crate::shim::endpoint(client, "/v1/widgets");"#,
-        r#"let url = crate::shim::endpoint(client, &format!("/v1/widgets/{}", encode_path(&id.to_string())));"#,
+        r#"let url = crate::endpoint::endpoint(client, "/v1/widgets");"#,
+        r#"let url = crate::endpoint::endpoint(client, &format!("/v1/widgets/{}", encode_path(&id.to_string())));"#,
         "let mut request = crate::recipe::Recipe::new(::reqwest::Method::POST, url)",
         "let mut request = crate::recipe::Recipe::new(::reqwest::Method::DELETE, url)",
         "201u16 => response.decode(),",
