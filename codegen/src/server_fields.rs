@@ -3,6 +3,10 @@
 //! typify reads an optional list (or map) as "absent means empty": a plain
 //! `Vec` left out when empty. A server must say which it means, so such a
 //! field becomes an `Option` of the list, sent whenever it is `Some`.
+//!
+//! A `nullable` property the server always sends is required to typify, so
+//! reading a body without it would fail; a schema the server also reads (an
+//! access policy in a request) must accept it absent, as `None`.
 
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
@@ -59,6 +63,32 @@ fn skip_when_none(attr: &Attribute) -> Option<Attribute> {
     Some(parse_quote!(#[serde(#(#items),*)]))
 }
 
+/// Every field typify reads with `deserialize_with = Option::deserialize`
+/// (a required `nullable`) also reads as `None` when absent.
+pub(crate) fn always_sent_read_when_absent(file: &mut syn::File) {
+    AlwaysSent.visit_file_mut(file);
+}
+
+struct AlwaysSent;
+
+impl VisitMut for AlwaysSent {
+    fn visit_field_mut(&mut self, field: &mut Field) {
+        for attr in &mut field.attrs {
+            let Some(items) = serde_items(attr) else {
+                continue;
+            };
+            let reads_an_option = items.iter().any(|m| {
+                named_path(m, "deserialize_with")
+                    .is_some_and(|p| p == "::std::option::Option::deserialize")
+            });
+            if reads_an_option && !items.iter().any(|m| m.path().is_ident("default")) {
+                let items = items.iter();
+                *attr = parse_quote!(#[serde(default, #(#items),*)]);
+            }
+        }
+    }
+}
+
 fn serde_items(attr: &Attribute) -> Option<Punctuated<Meta, Token![,]>> {
     if !attr.path().is_ident("serde") {
         return None;
@@ -68,8 +98,13 @@ fn serde_items(attr: &Attribute) -> Option<Punctuated<Meta, Token![,]>> {
 
 /// The function named by `skip_serializing_if = "..."`.
 fn skip_path(meta: &Meta) -> Option<String> {
+    named_path(meta, "skip_serializing_if")
+}
+
+/// The string value of `name = "..."`.
+fn named_path(meta: &Meta, name: &str) -> Option<String> {
     match meta {
-        Meta::NameValue(nv) if nv.path.is_ident("skip_serializing_if") => match &nv.value {
+        Meta::NameValue(nv) if nv.path.is_ident(name) => match &nv.value {
             Expr::Lit(ExprLit {
                 lit: Lit::Str(s), ..
             }) => Some(s.value()),

@@ -21,7 +21,14 @@ fn spec() -> serde_json::Value {
             "responses": ok,
         }}},
         "components": {"schemas": {
-            "CreateGadget": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "CreateGadget": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string", "maxLength": 40},
+                "starts_at": {"type": "string", "format": "date-time"},
+                "note": {"type": "string", "nullable": true},
+                "size": {"type": "integer", "minimum": 1, "default": 3},
+                "mode": {"type": "string", "enum": ["fast", "slow"]},
+            }},
+            "Orphan": {"type": "object", "properties": {"x": {"type": "string"}}},
             "Gadget": {
                 "type": "object",
                 "required": ["id"],
@@ -64,7 +71,7 @@ fn a_nullable_field_is_always_sent_and_an_optional_one_only_when_set() {
     let code = generated();
     // `nullable`: no skip, so `None` goes out as `null`.
     assert!(
-        code.contains("#[serde(deserialize_with=\"::std::option::Option::deserialize\")]pubretired_at:::std::option::Option<crate::shapes::Timestamp>"),
+        code.contains("#[serde(default,deserialize_with=\"::std::option::Option::deserialize\")]pubretired_at:::std::option::Option<crate::shapes::Timestamp>"),
         "{code}"
     );
     // Optional, not nullable: left out when `None`.
@@ -105,22 +112,60 @@ fn optional_lists_and_maps_are_options_and_maps_are_ordered() {
 #[test]
 fn reader_keywords_leave_plain_values() {
     let code = generated();
+    let answer = &code[code.find("pubstructGadget{").expect("generated")..];
+    let answer = &answer[..answer.find('}').expect("closed")];
     // No newtype with a fallible constructor for a pattern, no NonZero for a
     // minimum, no default filled in: the server states what it has.
-    assert!(code.contains("pubid:::std::string::String"), "{code}");
+    assert!(answer.contains("pubid:::std::string::String"), "{answer}");
     assert!(
-        code.contains("publimit:::std::option::Option<i64>"),
-        "{code}"
+        answer.contains("publimit:::std::option::Option<i64>"),
+        "{answer}"
     );
-    assert!(!code.contains("defaults::"), "{code}");
+    assert!(!answer.contains("defaults::"), "{answer}");
 }
 
 #[test]
-fn only_what_a_server_sends_is_generated() {
+fn only_what_a_server_sends_or_reads_is_generated() {
     let code = generated();
+    assert!(code.contains("pubstructCreateGadget{"), "{code}");
+    assert!(!code.contains("Orphan"), "named by no operation: {code}");
+}
+
+#[test]
+fn a_request_body_is_read_with_its_defaults_and_plain_strings() {
+    let code = generated();
+    let request = &code[code.find("pubstructCreateGadget{").expect("generated")..];
+    let request = &request[..request.find('}').expect("closed")];
+    // Bounds checked by the validator: plain values, no fallible newtypes.
     assert!(
-        !code.contains("CreateGadget"),
-        "a request-only schema: {code}"
+        request.contains("pubname:::std::string::String"),
+        "{request}"
+    );
+    // A request's time is a string, for the time rules to parse and name.
+    assert!(
+        request.contains("pubstarts_at:::std::option::Option<::std::string::String>"),
+        "{request}"
+    );
+    // `nullable` on a request stays optional: absent reads as `None`.
+    assert!(
+        request.contains("pubnote:::std::option::Option<::std::string::String>")
+            && !request.contains("deserialize_with"),
+        "{request}"
+    );
+    // The spec's default fills what the caller left out.
+    assert!(
+        request.contains("#[serde(default=\"defaults::default_u64::<i64,3>\")]pubsize:i64"),
+        "{request}"
+    );
+    assert!(
+        request.contains("pubmode:::std::option::Option<CreateGadgetMode>"),
+        "{request}"
+    );
+    assert!(
+        code.contains(
+            "pubenumCreateGadgetMode{#[serde(rename=\"fast\")]Fast,#[serde(rename=\"slow\")]Slow}"
+        ),
+        "closed, like the answers' enums: {code}"
     );
 }
 

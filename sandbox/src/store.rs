@@ -5,10 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use crate::ids;
-use crate::shapes::{DomainDataStatus, QurlSummaryStatus, WebhookEventType};
+use crate::shapes::{AccessPolicy, DomainDataStatus, QurlSummaryStatus, WebhookEventType};
 
 pub(crate) struct Resource {
     pub id: String,
@@ -44,7 +43,7 @@ pub(crate) struct Token {
     pub use_count: i64,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-    pub access_policy: Option<Value>,
+    pub access_policy: Option<AccessPolicy>,
     /// Host of the link: a custom domain, or `qurl.link`.
     pub link_host: String,
 }

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 
 use crate::delivery::Status;
 use crate::shapes::{
-    AccessCodeData, AccessCodeDataStatus, AccessPolicy, ApiKeyData, ApiKeyDataPurpose,
-    ApiKeyDataStatus, BatchItemResult, BatchItemResultError, CheckDetail, CreateAccessCodeData,
-    CreateApiKeyData, CreateQurlData, DnsRecord, DomainData, DomainDataStatus, DomainVerifyData,
+    AccessCodeData, AccessCodeDataStatus, ApiKeyData, ApiKeyDataPurpose, ApiKeyDataStatus,
+    BatchItemResult, BatchItemResultError, CheckDetail, CreateAccessCodeData, CreateApiKeyData,
+    CreateQurlData, DnsRecord, DomainData, DomainDataStatus, DomainVerifyData,
     DomainVerifyDataChecks, DomainVerifyDataStatus, InvoiceData, InvoiceDataStatus, MintLinkData,
     QurlData, QurlDataStatus, QurlSummary, ResourceData, ResourceDataStatus, ResourceDetailData,
     SessionData, Timestamp, WebhookData, WebhookDataStatus, WebhookDataWithSecret,
@@ -37,14 +37,6 @@ fn count(n: usize) -> Option<i64> {
     Some(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-/// A stored access policy in its shape. The request validator accepted it
-/// against the same schema, so it always fits.
-fn policy(t: &Token) -> Option<AccessPolicy> {
-    t.access_policy
-        .clone()
-        .and_then(|p| serde_json::from_value(p).ok())
-}
-
 impl QurlSummary {
     pub(crate) fn of(t: &Token, now: DateTime<Utc>) -> Self {
         QurlSummary {
@@ -58,7 +50,7 @@ impl QurlSummary {
             qurl_site: Some(t.site()),
             created_at: at(t.created_at),
             expires_at: at(t.expires_at),
-            access_policy: policy(t),
+            access_policy: t.access_policy.clone(),
         }
     }
 }
@@ -491,13 +483,13 @@ mod tests {
             use_count: 0,
             created_at: DateTime::UNIX_EPOCH,
             expires_at: DateTime::UNIX_EPOCH,
-            access_policy: Some(access_policy),
+            access_policy: Some(serde_json::from_value(access_policy).unwrap()),
             link_host: "qurl.link".into(),
         }
     }
 
-    /// The stored policy goes out as it came in: empty lists stay, absent
-    /// fields stay absent, no default is filled in.
+    /// The policy a request carried goes out as it came in: empty lists
+    /// stay, absent fields stay absent, no default is filled in.
     #[test]
     fn an_access_policy_goes_out_as_it_came_in() {
         let policy = json!({

@@ -3,26 +3,20 @@
 
 use axum::http::StatusCode;
 use axum::http::header::USER_AGENT;
-use serde::Deserialize;
-use serde_json::Value;
 
-use super::minting::{TokenRequest, mint};
+use super::minting::{TokenTerms, mint};
 use super::{Answer, Call, find_mut, no_content};
 use crate::events::emit;
 use crate::ids;
 use crate::problem::Problem;
 use crate::rules::{DEFAULT_SESSION_SECS, parse_time};
 use crate::shapes::{
-    AccessCodeData, AccessGrant, CreateAccessCodeData, QurlSummary, QurlSummaryStatus,
-    RedeemAccessCodeData, ResolveQurlData, WebhookEventType,
+    AccessCodeData, AccessGrant, CreateAccessCodeData, CreateAccessCodeRequest, QurlSummary,
+    QurlSummaryStatus, RedeemAccessCodeData, RedeemAccessCodeRequest, ResolveQurlData,
+    ResolveQurlRequest, WebhookEventType,
 };
 use crate::store::{AccessCode, Session, Store, Token, unique};
 use crate::views::SRC_IP;
-
-#[derive(Deserialize)]
-struct ResolveRequest {
-    access_token: String,
-}
 
 fn gone(code: &str, detail: &str) -> Problem {
     Problem::new(StatusCode::GONE, code, detail)
@@ -50,15 +44,15 @@ fn refusal(store: &Store, t: &Token, now: chrono::DateTime<chrono::Utc>) -> Opti
         _ if resource_revoked => return Some(gone("token_revoked", "The resource was revoked")),
         _ => {}
     }
-    let list = |name: &str| {
-        t.access_policy
-            .as_ref()
-            .and_then(|p| p.get(name))
-            .and_then(Value::as_array)
+    let admits = |ips: &Option<Vec<String>>| {
+        ips.as_ref()
             .filter(|ips| !ips.is_empty()) // an empty list sets no rule
-            .map(|ips| ips.iter().any(|ip| ip.as_str() == Some(SRC_IP)))
+            .map(|ips| ips.iter().any(|ip| ip == SRC_IP))
     };
-    if list("ip_denylist") == Some(true) || list("ip_allowlist") == Some(false) {
+    let policy = t.access_policy.as_ref();
+    if policy.and_then(|p| admits(&p.ip_denylist)) == Some(true)
+        || policy.and_then(|p| admits(&p.ip_allowlist)) == Some(false)
+    {
         return Some(Problem::new(
             StatusCode::FORBIDDEN,
             "access_denied",
@@ -81,7 +75,7 @@ fn refusal(store: &Store, t: &Token, now: chrono::DateTime<chrono::Utc>) -> Opti
 }
 
 pub(crate) fn resolve(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: ResolveRequest = call.body()?;
+    let req: ResolveQurlRequest = call.body()?;
     let t = store
         .tokens
         .values()
@@ -162,17 +156,8 @@ pub(crate) fn resolve(store: &mut Store, call: &Call<'_>) -> Answer {
     })
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct CreateCodeRequest {
-    resource_id: String,
-    name: Option<String>,
-    max_uses: Option<i64>,
-    expires_at: Option<String>,
-}
-
 pub(crate) fn create_code(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: CreateCodeRequest = call.body()?;
+    let req: CreateAccessCodeRequest = call.body()?;
     // Only 400 is documented for a bad resource: an unknown one is a field error.
     let usable = store
         .resource_of(call.owner, &req.resource_id)
@@ -192,7 +177,7 @@ pub(crate) fn create_code(store: &mut Store, call: &Call<'_>) -> Answer {
         code: ids::access_code(),
         resource_id: req.resource_id,
         name: req.name.unwrap_or_default(),
-        max_uses: req.max_uses.unwrap_or(0),
+        max_uses: req.max_uses,
         use_count: 0,
         revoked: false,
         created_at: call.now,
@@ -217,21 +202,13 @@ pub(crate) fn revoke_code(store: &mut Store, call: &Call<'_>) -> Answer {
     no_content()
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct RedeemRequest {
-    code: String,
-    honeypot: String,
-    elapsed_ms: Option<i64>,
-}
-
 /// Submissions faster than this look like bots.
 const HUMAN_MS: i64 = 3000;
 
 /// Bots (a filled honeypot, a too-fast submission) get a success that leads nowhere;
 /// a real code mints a one-time link on its resource.
 pub(crate) fn redeem(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: RedeemRequest = call.body()?;
+    let req: RedeemAccessCodeRequest = call.body()?;
     if !req.honeypot.is_empty() || req.elapsed_ms.is_some_and(|ms| ms < HUMAN_MS) {
         let redirect_url = format!("https://qurl.link/#{}", ids::access_token());
         return call.ok(RedeemAccessCodeData {
@@ -259,9 +236,9 @@ pub(crate) fn redeem(store: &mut Store, call: &Call<'_>) -> Answer {
         return Err(bad("code_exhausted", "has no uses left"));
     }
     let (id, rid) = (c.id.clone(), c.resource_id.clone());
-    let one_time = TokenRequest {
-        one_time_use: Some(true),
-        ..TokenRequest::default()
+    let one_time = TokenTerms {
+        one_time_use: true,
+        ..TokenTerms::default()
     };
     let tid = mint(store, &rid, &one_time, call.now)?;
     if let Some(c) = store.access_codes.get_mut(&id) {

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use serde::Deserialize;
 
 use super::{Answer, Call, by_seq, done};
 use crate::ids;
@@ -13,8 +12,8 @@ use crate::rules::{MAX_ACTIVE_QURLS, MAX_EXPIRY_SECS};
 use crate::shapes::{
     CheckoutSessionData, ConnectorInstallationSummary, CustomerData, CustomerDataTier, InvoiceData,
     InvoiceListData, PortalSessionData, QuotaData, QuotaDataPlan, QuotaDataRateLimits,
-    QuotaDataUsage, UsageCostEstimate, UsageCurrentPeriodData, UsageCurrentPeriodDataTier,
-    UsageDailyData, UsageDailyDataTier, UsageDailyEntry,
+    QuotaDataUsage, UpdateCustomerRequest, UsageCostEstimate, UsageCurrentPeriodData,
+    UsageCurrentPeriodDataTier, UsageDailyData, UsageDailyDataTier, UsageDailyEntry,
 };
 use crate::store::{Invoice, Store};
 
@@ -150,11 +149,6 @@ fn customer_of(store: &Store, call: &Call<'_>) -> CustomerData {
 
 pub(crate) fn customer(store: &mut Store, call: &Call<'_>) -> Answer {
     call.ok(customer_of(store, call))
-}
-
-#[derive(Deserialize)]
-struct UpdateCustomerRequest {
-    spending_cap_cents: i64,
 }
 
 pub(crate) fn update_customer(store: &mut Store, call: &Call<'_>) -> Answer {

@@ -2,34 +2,24 @@
 //! JWT), and keys minted here are not checked when used as tokens.
 
 use axum::http::StatusCode;
-use serde::Deserialize;
 
 use super::{Answer, Call, by_seq, find_mut, no_content};
 use crate::ids;
 use crate::problem::Problem;
 use crate::rules::{MAX_ACTIVE_API_KEYS, MAX_BOOTSTRAP_KEY_SECS, secs};
-use crate::shapes::{ApiKeyData, CreateApiKeyData};
+use crate::shapes::{ApiKeyData, CreateApiKeyData, CreateApiKeyRequest, UpdateApiKeyRequest};
 use crate::store::{ApiKey, Store, unique};
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct CreateRequest {
-    name: String,
-    scopes: Vec<String>,
-    expires_in: Option<String>,
-    purpose: Option<String>,
-    tunnel_slug: Option<String>,
-}
-
 /// Scopes as stored: alphabetical, each once.
-fn scope_set(mut scopes: Vec<String>) -> Vec<String> {
+fn scope_set(scopes: &[impl ToString]) -> Vec<String> {
+    let mut scopes: Vec<String> = scopes.iter().map(ToString::to_string).collect();
     scopes.sort();
     scopes.dedup();
     scopes
 }
 
 pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: CreateRequest = call.body()?;
+    let req: CreateApiKeyRequest = call.body()?;
     // The rules table checked tunnel_bootstrap's fields.
     let bootstrap = req.purpose.is_some();
     let active = Store::owned(&store.api_keys, call.owner)
@@ -53,12 +43,12 @@ pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
         seq: store.next_seq(),
         secret: ids::api_key_secret(),
         name: req.name,
-        scopes: scope_set(req.scopes),
+        scopes: scope_set(&req.scopes),
         revoked: false,
         created_at: call.now,
         updated_at: None,
         expires_at: bootstrap.then(|| call.now + secs(lifetime.unwrap_or(MAX_BOOTSTRAP_KEY_SECS))),
-        purpose: req.purpose,
+        purpose: req.purpose.map(|p| p.to_string()),
         tunnel_slug: req.tunnel_slug,
     };
     let data = CreateApiKeyData::of(&key);
@@ -79,17 +69,10 @@ pub(crate) fn list(store: &mut Store, call: &Call<'_>) -> Answer {
     call.list(rows, status)
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct UpdateRequest {
-    name: Option<String>,
-    scopes: Option<Vec<String>>,
-}
-
 /// Neither field changes nothing and returns the key. A revoked key cannot change
 /// (400 `revoked`: the operation documents no 409).
 pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: UpdateRequest = call.body()?;
+    let req: UpdateApiKeyRequest = call.body()?;
     let k = find_mut(&mut store.api_keys, call.owner, call.path("key_id"))?;
     if k.revoked {
         return Err(Problem::new(
@@ -103,7 +86,7 @@ pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
             k.name = name;
         }
         if let Some(scopes) = req.scopes {
-            k.scopes = scope_set(scopes);
+            k.scopes = scope_set(&scopes);
         }
         k.updated_at = Some(call.now);
     }

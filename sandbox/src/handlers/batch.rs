@@ -1,23 +1,17 @@
 //! `POST /v1/qurls/batch`: every answer, the 400 included, is batch-shaped.
 
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::Outcome;
-use super::qurls::{CreateQurlRequest, create_one, pair};
+use super::qurls::{create_one, pair};
 use super::{Answer, Call, done};
 use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::rules;
-use crate::shapes::{BatchCreateResponseData, BatchItemResult};
+use crate::shapes::{BatchCreateRequest, BatchCreateResponseData, BatchItemResult};
 use crate::spec::spec;
 use crate::store::Store;
-
-#[derive(Deserialize)]
-struct BatchRequest {
-    items: Vec<CreateQurlRequest>,
-}
 
 /// The per-item code of every failure but a type conflict.
 const CREATION_FAILED: &str = "creation_failed";
@@ -34,7 +28,7 @@ fn item_schema<'a>(call: &Call<'a>) -> Option<&'a str> {
 }
 
 pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: BatchRequest = call.body()?;
+    let req: BatchCreateRequest = call.body()?;
     let raw = call
         .field("items")
         .and_then(Value::as_array)

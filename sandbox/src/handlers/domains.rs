@@ -2,23 +2,19 @@
 //! look at real DNS: `POST /_sandbox/domains/{domain}` says the records are there.
 
 use axum::http::StatusCode;
-use serde::Deserialize;
 
 use super::{Answer, Call, find, find_mut, no_content};
 use crate::events::emit;
 use crate::ids;
 use crate::problem::Problem;
 use crate::rules::DOMAIN_TOKEN_SECS;
-use crate::shapes::{DomainData, DomainDataStatus, DomainVerifyData, WebhookEventType};
+use crate::shapes::{
+    DomainData, DomainDataStatus, DomainVerifyData, RegisterDomainRequest, WebhookEventType,
+};
 use crate::store::{Domain, Store};
 
-#[derive(Deserialize)]
-struct RegisterRequest {
-    domain: String,
-}
-
 pub(crate) fn register(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: RegisterRequest = call.body()?;
+    let req: RegisterDomainRequest = call.body()?;
     if store.domains.contains_key(&req.domain) {
         return Err(Problem::conflict(
             "domain_exists",

@@ -1,33 +1,74 @@
 //! Making tokens and resources: shared by every path that creates one (`/v1/qurls`,
 //! mint_link, the batch, resource qURLs, access-code redemption).
 
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::Value;
-
 use crate::events::emit;
 use crate::ids;
 use crate::problem::Problem;
 use crate::rules::{self, DEFAULT_EXPIRY_SECS, parse_time, secs};
-use crate::shapes::{QurlSummary, WebhookEventType};
+use crate::shapes::{
+    AccessPolicy, CreateQurlForResourceRequest, CreateQurlRequest, MintLinkRequest, QurlSummary,
+    WebhookEventType,
+};
 use crate::store::{LINK_HOST, Resource, Store, Token, unique};
+use chrono::{DateTime, Utc};
 
-/// The token fields shared by `CreateQurlRequest`, `MintLinkRequest`,
-/// `CreateQurlForResourceRequest` and `UpdateQurlTokenRequest`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct TokenRequest {
+/// What a new token is made with: the fields every request that mints one
+/// shares, read from that request's generated shape (so a field renamed in
+/// the spec stops the build here).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TokenTerms {
     pub expires_in: Option<String>,
     pub expires_at: Option<String>,
-    pub extend_by: Option<String>,
     pub label: Option<String>,
-    pub one_time_use: Option<bool>,
-    pub max_sessions: Option<i64>,
+    pub one_time_use: bool,
+    pub max_sessions: i64,
     pub session_duration: Option<String>,
-    pub access_policy: Option<Value>,
+    pub access_policy: Option<AccessPolicy>,
 }
 
-impl TokenRequest {
+impl From<&CreateQurlRequest> for TokenTerms {
+    fn from(req: &CreateQurlRequest) -> Self {
+        TokenTerms {
+            expires_in: req.expires_in.clone(),
+            expires_at: None,
+            label: req.label.clone(),
+            one_time_use: req.one_time_use,
+            max_sessions: req.max_sessions.unwrap_or(0),
+            session_duration: req.session_duration.clone(),
+            access_policy: req.access_policy.clone(),
+        }
+    }
+}
+
+impl From<MintLinkRequest> for TokenTerms {
+    fn from(req: MintLinkRequest) -> Self {
+        TokenTerms {
+            expires_in: req.expires_in,
+            expires_at: req.expires_at,
+            label: req.label,
+            one_time_use: req.one_time_use,
+            max_sessions: req.max_sessions,
+            session_duration: req.session_duration,
+            access_policy: req.access_policy,
+        }
+    }
+}
+
+impl From<CreateQurlForResourceRequest> for TokenTerms {
+    fn from(req: CreateQurlForResourceRequest) -> Self {
+        TokenTerms {
+            expires_in: req.expires_in,
+            expires_at: None,
+            label: req.label,
+            one_time_use: req.one_time_use,
+            max_sessions: req.max_sessions.unwrap_or(0),
+            session_duration: req.session_duration,
+            access_policy: req.access_policy,
+        }
+    }
+}
+
+impl TokenTerms {
     /// `expires_at`, else now + `expires_in` (default 24 h). The rules table has
     /// already checked both.
     fn expiry(&self, now: DateTime<Utc>) -> DateTime<Utc> {
@@ -39,23 +80,24 @@ impl TokenRequest {
             .unwrap_or(DEFAULT_EXPIRY_SECS);
         given.unwrap_or(now + secs(lifetime))
     }
+}
 
-    /// A new expiry from `extend_by` (added to `current`) or `expires_at`.
-    pub(crate) fn new_expiry(&self, current: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let extended = self
-            .extend_by
-            .as_deref()
-            .and_then(qurl_rules::duration_seconds)
-            .map(|d| current + secs(d));
-        extended.or_else(|| self.expires_at.as_deref().and_then(parse_time))
-    }
+/// A new expiry from `extend_by` (added to `current`) or `expires_at`, as
+/// the two update operations take them.
+pub(crate) fn new_expiry(
+    extend_by: Option<&str>,
+    expires_at: Option<&str>,
+    current: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let extended = extend_by
+        .and_then(qurl_rules::duration_seconds)
+        .map(|d| current + secs(d));
+    extended.or_else(|| expires_at.and_then(parse_time))
+}
 
-    /// Seconds; `""` (the cap) and absence are both `None`.
-    pub(crate) fn session_secs(&self) -> Option<u64> {
-        self.session_duration
-            .as_deref()
-            .and_then(qurl_rules::duration_seconds)
-    }
+/// A `session_duration` in seconds; `""` (the cap) and absence are both `None`.
+pub(crate) fn session_secs(session_duration: Option<&str>) -> Option<u64> {
+    session_duration.and_then(qurl_rules::duration_seconds)
 }
 
 /// Adds a token to resource `rid` and returns its id. Checks the session cap before
@@ -63,14 +105,14 @@ impl TokenRequest {
 pub(crate) fn mint(
     store: &mut Store,
     rid: &str,
-    req: &TokenRequest,
+    req: &TokenTerms,
     now: DateTime<Utc>,
 ) -> Result<String, Problem> {
     let r = store
         .resources
         .get(rid)
         .ok_or_else(|| Problem::not_found("No such resource"))?;
-    let session = req.session_secs();
+    let session = session_secs(req.session_duration.as_deref());
     rules::check_session_cap(session, r.session_duration_cap)?;
     let (owner, first, cap) = (
         r.owner.clone(),
@@ -88,8 +130,8 @@ pub(crate) fn mint(
         secret: ids::access_token(),
         label: req.label.clone(),
         revoked: false,
-        one_time_use: req.one_time_use.unwrap_or(false),
-        max_sessions: req.max_sessions.unwrap_or(0),
+        one_time_use: req.one_time_use,
+        max_sessions: req.max_sessions,
         session_duration: session.or(cap),
         use_count: 0,
         created_at: now,

@@ -1,26 +1,17 @@
 //! `/v1/qurls*`: resources seen through their links (the batch is in `batch.rs`).
 
-use axum::http::StatusCode;
-use serde::Deserialize;
-
-use super::minting::{TokenRequest, active_resources, mint, new_resource};
+use super::minting::{TokenTerms, active_resources, mint, new_expiry, new_resource};
 use super::{Answer, Call, SortKey, done, no_content};
 use crate::events::emit;
 use crate::problem::Problem;
 use crate::reply::Reply;
 use crate::rules::{self, MAX_ACTIVE_QURLS, parse_time};
-use crate::shapes::{CreateQurlData, MintLinkData, QurlData, WebhookEventType};
+use crate::shapes::{
+    CreateQurlData, CreateQurlRequest, MintLinkData, MintLinkRequest, QurlData, UpdateQurlRequest,
+    WebhookEventType,
+};
 use crate::store::{Resource, Store, Token};
-
-/// `CreateQurlRequest`
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct CreateQurlRequest {
-    pub target_url: Option<String>,
-    pub custom_domain: Option<String>,
-    #[serde(flatten)]
-    pub token: TokenRequest,
-}
+use axum::http::StatusCode;
 
 /// Finds or creates the caller's resource for the URL and mints a token on it.
 /// Every check runs before the first change.
@@ -67,7 +58,7 @@ pub(crate) fn create_one(
             rid
         }
     };
-    let tid = mint(store, &rid, &req.token, call.now)?;
+    let tid = mint(store, &rid, &TokenTerms::from(req), call.now)?;
     if let Some(r) = store.resources.get(&rid) {
         emit(
             store,
@@ -204,20 +195,15 @@ pub(crate) fn revoked() -> Problem {
     )
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct UpdateQurlRequest {
-    #[serde(flatten)]
-    token: TokenRequest,
-    tags: Option<Vec<String>>,
-    description: Option<String>,
-}
-
 pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
     let req: UpdateQurlRequest = call.body()?;
     let r = unrevoked(store, call)?;
     let rid = r.id.clone();
-    let expiry = req.token.new_expiry(r.expires_at);
+    let expiry = new_expiry(
+        req.extend_by.as_deref(),
+        req.expires_at.as_deref(),
+        r.expires_at,
+    );
     let token_ids = r.token_ids.clone();
     if let Some(r) = store.resources.get_mut(&rid) {
         if let Some(at) = expiry {
@@ -268,9 +254,9 @@ pub(crate) fn delete(store: &mut Store, call: &Call<'_>) -> Answer {
 }
 
 pub(crate) fn mint_link(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: TokenRequest = call.body()?;
+    let req: MintLinkRequest = call.body()?;
     let rid = unrevoked(store, call)?.id.clone();
-    let tid = mint(store, &rid, &req, call.now)?;
+    let tid = mint(store, &rid, &req.into(), call.now)?;
     let (r, t) = pair(store, &rid, &tid).ok_or_else(vanished)?;
     call.created(MintLinkData::of(r, t), &t.link(), 1)
 }

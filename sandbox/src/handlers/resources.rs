@@ -1,17 +1,17 @@
 //! `/v1/resources*`: resources, their tokens and their sessions.
 
 use axum::http::StatusCode;
-use serde::Deserialize;
 
-use super::minting::{TokenRequest, mint, new_resource};
+use super::minting::{mint, new_expiry, new_resource, session_secs};
 use super::qurls::revoked;
 use super::{Answer, Call, by_seq, no_content};
 use crate::events::emit;
 use crate::problem::Problem;
 use crate::rules;
 use crate::shapes::{
-    CreateQurlData, QurlSummary, QurlSummaryStatus, ResourceData, ResourceDetailData, SessionData,
-    SessionTerminateResponseData, TombstoneInfo, WebhookEventType,
+    CreateQurlData, CreateQurlForResourceRequest, CreateResourceRequest, QurlSummary,
+    QurlSummaryStatus, ResourceData, ResourceDetailData, SessionData, SessionTerminateResponseData,
+    TombstoneInfo, UpdateQurlTokenRequest, UpdateResourceRequest, WebhookEventType,
 };
 use crate::store::{Resource, Store, Token};
 
@@ -41,20 +41,6 @@ pub(crate) fn list(store: &mut Store, call: &Call<'_>) -> Answer {
         .map(|k| call.query(k).unwrap_or_default().to_owned())
         .collect();
     call.list(rows, &scope.join(","))
-}
-
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct CreateResourceRequest {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    target_url: Option<String>,
-    description: Option<String>,
-    tags: Option<Vec<String>>,
-    custom_domain: Option<String>,
-    alias: Option<String>,
-    slug: Option<String>,
-    find_or_create: bool,
 }
 
 /// 410 with `meta.tombstone` for a deleted resource.
@@ -113,7 +99,9 @@ fn existing(
 
 pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
     let req: CreateResourceRequest = call.body()?;
-    let kind = req.kind.clone().unwrap_or_else(|| "url".to_owned());
+    let kind = req
+        .type_
+        .map_or_else(|| "url".to_owned(), |t| t.to_string());
     if let Some(rid) = existing(store, call, &req, &kind)? {
         let r = store
             .resources
@@ -165,15 +153,6 @@ fn live<'s>(store: &'s Store, call: &Call<'_>) -> Result<&'s Resource, Problem> 
 pub(crate) fn get(store: &mut Store, call: &Call<'_>) -> Answer {
     let r = live(store, call)?;
     call.ok(ResourceDetailData::of(store, r, call.now))
-}
-
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct UpdateResourceRequest {
-    description: Option<String>,
-    tags: Option<Vec<String>>,
-    custom_domain: Option<String>,
-    preserve_host: Option<bool>,
 }
 
 pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
@@ -238,7 +217,7 @@ pub(crate) fn delete(store: &mut Store, call: &Call<'_>) -> Answer {
 
 /// The documented order: 404 `resource_not_found`, 403 `access_denied`, 410, 400 `revoked`.
 pub(crate) fn create_qurl(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: TokenRequest = call.body()?;
+    let req: CreateQurlForResourceRequest = call.body()?;
     let id = call.path("id");
     let r = store.resources.get(id).ok_or_else(|| {
         Problem::new(
@@ -261,7 +240,7 @@ pub(crate) fn create_qurl(store: &mut Store, call: &Call<'_>) -> Answer {
         return Err(revoked());
     }
     let rid = r.id.clone();
-    let tid = mint(store, &rid, &req, call.now)?;
+    let tid = mint(store, &rid, &req.into(), call.now)?;
     let (r, t) = token_of(store, &rid, &tid)?;
     call.created(
         CreateQurlData::of(r, t),
@@ -312,26 +291,31 @@ pub(crate) fn revoke_qurl(store: &mut Store, call: &Call<'_>) -> Answer {
 }
 
 pub(crate) fn update_qurl(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: TokenRequest = call.body()?;
+    let req: UpdateQurlTokenRequest = call.body()?;
     let (rid, tid) = active_token(store, call)?;
     let cap = store
         .resources
         .get(&rid)
         .and_then(|r| r.session_duration_cap);
-    let session = req.session_secs();
+    let session = session_secs(req.session_duration.as_deref());
     rules::check_session_cap(session, cap)?;
     let t = store
         .tokens
         .get_mut(&tid)
         .ok_or_else(|| Problem::not_found("No such qURL"))?;
-    if let Some(at) = req.new_expiry(t.expires_at) {
+    let expiry = new_expiry(
+        req.extend_by.as_deref(),
+        req.expires_at.as_deref(),
+        t.expires_at,
+    );
+    if let Some(at) = expiry {
         t.expires_at = at;
     }
     if req.label.is_some() {
-        t.label = req.label.clone();
+        t.label = req.label;
     }
     if req.access_policy.is_some() {
-        t.access_policy = req.access_policy.clone();
+        t.access_policy = req.access_policy;
     }
     if let Some(n) = req.max_sessions {
         t.max_sessions = n;

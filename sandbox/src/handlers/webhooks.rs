@@ -1,22 +1,14 @@
 //! `/v1/webhooks*`: subscriptions, secret rotation, the event catalogue and the
 //! deliveries recorded by `events::emit`.
 
-use serde::Deserialize;
-
 use super::{Answer, Call, by_seq, find, find_mut, no_content};
 use crate::events;
 use crate::ids;
-use crate::shapes::{WebhookData, WebhookDataWithSecret, WebhookDeliveryData, WebhookEventType};
+use crate::shapes::{
+    CreateWebhookRequest, UpdateWebhookRequest, UpdateWebhookRequestStatus, WebhookData,
+    WebhookDataWithSecret, WebhookDeliveryData, WebhookEventType,
+};
 use crate::store::{Store, Webhook, unique};
-
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct WebhookRequest {
-    url: Option<String>,
-    events: Option<Vec<WebhookEventType>>,
-    description: Option<String>,
-    status: Option<String>,
-}
 
 fn distinct(events: Vec<WebhookEventType>) -> Vec<WebhookEventType> {
     let mut out: Vec<WebhookEventType> = Vec::new();
@@ -29,14 +21,14 @@ fn distinct(events: Vec<WebhookEventType>) -> Vec<WebhookEventType> {
 }
 
 pub(crate) fn create(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: WebhookRequest = call.body()?;
+    let req: CreateWebhookRequest = call.body()?;
     let id = unique(&store.webhooks, ids::webhook_id);
     let webhook = Webhook {
         id: id.clone(),
         owner: call.owner.to_owned(),
         seq: store.next_seq(),
-        url: req.url.unwrap_or_default(),
-        events: distinct(req.events.unwrap_or_default()),
+        url: req.url,
+        events: distinct(req.events),
         active: true,
         description: req.description,
         secret: ids::webhook_secret(),
@@ -59,7 +51,7 @@ pub(crate) fn get(store: &mut Store, call: &Call<'_>) -> Answer {
 }
 
 pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
-    let req: WebhookRequest = call.body()?;
+    let req: UpdateWebhookRequest = call.body()?;
     let w = find_mut(&mut store.webhooks, call.owner, call.path("id"))?;
     if let Some(url) = req.url {
         w.url = url;
@@ -71,7 +63,7 @@ pub(crate) fn update(store: &mut Store, call: &Call<'_>) -> Answer {
         w.description = (!d.is_empty()).then_some(d);
     }
     if let Some(status) = req.status {
-        w.active = status == "active";
+        w.active = status == UpdateWebhookRequestStatus::Active;
     }
     w.updated_at = call.now;
     call.ok(WebhookData::of(w, &store.deliveries))
