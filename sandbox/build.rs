@@ -1,6 +1,7 @@
-//! Generates the sandbox's response shapes from `openapi.json` (codegen's
-//! server profile), so a field renamed or an enum value added in the spec
-//! breaks this crate's build where the shape is filled.
+//! Generates the sandbox's shapes, answers and request bodies alike, from
+//! `openapi.json` (codegen's server profile), so a field renamed or an enum
+//! value added in the spec breaks this crate's build where the shape is
+//! filled or read.
 
 fn main() {
     let profile = qurl_codegen::ServerProfile {

@@ -24,6 +24,7 @@ pub mod contract;
 mod counters;
 pub mod delivery;
 mod dispatch;
+mod envelopes;
 mod events;
 mod faults;
 mod handlers;

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
 
+use crate::envelopes::Payload;
 use crate::ids;
 use crate::shapes::{ListMeta, Meta};
 
@@ -20,14 +21,6 @@ pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
-}
-
-/// `{"data": ..., "meta": ...}`: every success body of the spec (its
-/// per-operation `...Response` schemas differ only in the type of `data`).
-#[derive(Serialize)]
-pub(crate) struct Envelope<T, M> {
-    pub data: T,
-    pub meta: M,
 }
 
 /// One page of a cursor-paginated list.
@@ -63,23 +56,31 @@ impl Reply {
         }
     }
 
-    /// `{"data", "meta": {"request_id"}}` as `application/json`.
-    pub(crate) fn data(status: StatusCode, data: impl Serialize, request_id: &str) -> Self {
+    /// `data` in its envelope, as `application/json`.
+    pub(crate) fn enveloped<P: Payload>(status: StatusCode, data: P, meta: P::Meta) -> Self {
+        Self::typed(status, "application/json", &data.wrap(meta))
+    }
+
+    /// `{"data", "meta": {"request_id"}}`.
+    pub(crate) fn data(
+        status: StatusCode,
+        data: impl Payload<Meta = Meta>,
+        request_id: &str,
+    ) -> Self {
         let meta = Meta {
             request_id: request_id.to_owned(),
             tombstone: None,
         };
-        Self::typed(status, "application/json", &Envelope { data, meta })
+        Self::enveloped(status, data, meta)
     }
 
     /// A 200 list page with `ListMeta`.
-    pub(crate) fn page<T: Serialize>(page: Page<T>, request_id: &str) -> Self {
+    pub(crate) fn page<T>(page: Page<T>, request_id: &str) -> Self
+    where
+        Vec<T>: Payload<Meta = ListMeta>,
+    {
         let meta = page.meta(request_id);
-        let body = Envelope {
-            data: page.items,
-            meta,
-        };
-        Self::typed(StatusCode::OK, "application/json", &body)
+        Self::enveloped(StatusCode::OK, page.items, meta)
     }
 
     pub(crate) fn no_content() -> Self {

@@ -1,15 +1,18 @@
-//! The spec's response shapes, generated at build time from `openapi.json`
-//! by codegen's server profile (see `build.rs`): closed enums, `nullable`
-//! fields always sent, optional fields sent only when `Some`, ordered maps.
-//! `views` fills them from the records; nothing here is written by hand but
+//! The spec's shapes, generated at build time from `openapi.json` by
+//! codegen's server profile (see `build.rs`). What the sandbox sends (answers,
+//! their envelopes, webhook bodies) has closed enums, `nullable` fields always
+//! sent, optional fields sent only when `Some`, ordered maps; `views` and
+//! `envelopes` fill them from the records. What it reads (request bodies)
+//! comes with the spec's defaults; the handlers read bodies into them once the
+//! validator has accepted the JSON. Nothing here is written by hand but
 //! [`Timestamp`], the one type the profile leaves to the server.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The generated types. Every schema a response names is here, including the
-/// per-operation `{data, meta}` envelopes, which the sandbox builds with one
-/// generic envelope instead (`reply::Envelope`): hence `dead_code`.
+/// The generated types. Every schema an operation names is here, also those
+/// the sandbox has no use for yet (a checkout's request, say), and typify's
+/// conversions that nothing calls: hence `dead_code`.
 #[allow(dead_code, clippy::all, clippy::pedantic)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/shapes.rs"));

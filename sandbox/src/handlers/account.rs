@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use axum::http::StatusCode;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 
 use super::{Answer, Call, by_seq, done};
 use crate::ids;
-use crate::reply::{Envelope, Reply};
+use crate::reply::Reply;
 use crate::rules::{MAX_ACTIVE_QURLS, MAX_EXPIRY_SECS};
 use crate::shapes::{
     CheckoutSessionData, ConnectorInstallationSummary, CustomerData, CustomerDataTier, InvoiceData,
@@ -196,16 +197,11 @@ pub(crate) fn invoices(store: &mut Store, call: &Call<'_>) -> Answer {
         .map(|i| (by_seq(i.seq), InvoiceData::of(i)))
         .collect();
     let page = call.page(rows, false, "")?;
-    let body = Envelope {
-        meta: page.meta(call.request_id),
-        data: InvoiceListData {
-            invoices: page.items,
-        },
+    let meta = page.meta(call.request_id);
+    let data = InvoiceListData {
+        invoices: page.items,
     };
-    done(
-        Reply::typed(axum::http::StatusCode::OK, "application/json", &body),
-        0,
-    )
+    done(Reply::enveloped(StatusCode::OK, data, meta), 0)
 }
 
 /// No connector can be installed through this API, so there are none to list.

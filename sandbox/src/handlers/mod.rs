@@ -7,13 +7,14 @@ use std::collections::HashMap;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::envelopes::Payload;
 use crate::ids;
 use crate::problem::Problem;
 use crate::reply::{Page, Reply};
+use crate::shapes::{ListMeta, Meta};
 use crate::spec::Operation;
 use crate::store::{Owned, Store};
 use crate::validate::Input;
@@ -142,8 +143,9 @@ impl Call<'_> {
         self.input.query.get(name).and_then(Value::as_str)
     }
 
-    /// The body as its request type. The schema already accepted it, so a failure
-    /// here means the type and the schema disagree: answered as a 400, never a panic.
+    /// The body as its request shape (generated from the same spec). The schema
+    /// already accepted it, so a failure here means the shape and the schema
+    /// disagree: answered as a 400, never a panic.
     pub(crate) fn body<T: DeserializeOwned>(&self) -> Result<T, Problem> {
         serde_json::from_value(self.input.body.clone())
             .map_err(|e| Problem::invalid_request(format!("The request body does not fit: {e}")))
@@ -158,22 +160,27 @@ impl Call<'_> {
         format!("{}{path}", self.base_url)
     }
 
-    pub(crate) fn reply(&self, status: StatusCode, data: impl Serialize) -> Reply {
+    pub(crate) fn reply(&self, status: StatusCode, data: impl Payload<Meta = Meta>) -> Reply {
         Reply::data(status, data, self.request_id)
     }
 
     /// 200 with the object (reads and changes alike).
-    pub(crate) fn ok(&self, data: impl Serialize) -> Answer {
+    pub(crate) fn ok(&self, data: impl Payload<Meta = Meta>) -> Answer {
         done(self.reply(StatusCode::OK, data), 0)
     }
 
     /// 200 with an `ETag`; `304` when `If-None-Match` names it.
-    pub(crate) fn ok_cached(&self, data: impl Serialize) -> Answer {
+    pub(crate) fn ok_cached(&self, data: impl Payload<Meta = Meta>) -> Answer {
         done(self.reply(StatusCode::OK, data).cached(self.headers), 0)
     }
 
     /// 201 with `Location`; `created` new objects are counted.
-    pub(crate) fn created(&self, data: impl Serialize, location: &str, created: u64) -> Answer {
+    pub(crate) fn created(
+        &self,
+        data: impl Payload<Meta = Meta>,
+        location: &str,
+        created: u64,
+    ) -> Answer {
         let reply = self
             .reply(StatusCode::CREATED, data)
             .header(LOCATION, location);
@@ -182,7 +189,7 @@ impl Call<'_> {
 
     /// 201 with `Location` for an object that already existed (a
     /// find-or-create that found): nothing was made or changed.
-    pub(crate) fn found(&self, data: impl Serialize, location: &str) -> Answer {
+    pub(crate) fn found(&self, data: impl Payload<Meta = Meta>, location: &str) -> Answer {
         let reply = self
             .reply(StatusCode::CREATED, data)
             .header(LOCATION, location);
@@ -248,11 +255,14 @@ impl Call<'_> {
     }
 
     /// A page of the caller's records of one kind, newest first.
-    pub(crate) fn list_owned<T: Owned, V: Serialize>(
+    pub(crate) fn list_owned<T: Owned, V>(
         &self,
         map: &HashMap<String, T>,
         view: impl Fn(&T) -> V,
-    ) -> Answer {
+    ) -> Answer
+    where
+        Vec<V>: Payload<Meta = ListMeta>,
+    {
         let rows = Store::owned(map, self.owner)
             .map(|r| (by_seq(r.seq()), view(r)))
             .collect();
@@ -260,7 +270,7 @@ impl Call<'_> {
     }
 
     /// The caller's record named by path parameter `param` (404 otherwise).
-    pub(crate) fn show_owned<T: Owned, V: Serialize>(
+    pub(crate) fn show_owned<T: Owned, V: Payload<Meta = Meta>>(
         &self,
         map: &HashMap<String, T>,
         param: &str,
@@ -270,7 +280,10 @@ impl Call<'_> {
     }
 
     /// A 200 list page with `ListMeta`.
-    pub(crate) fn list<T: Serialize>(&self, rows: Vec<(SortKey, T)>, scope: &str) -> Answer {
+    pub(crate) fn list<T>(&self, rows: Vec<(SortKey, T)>, scope: &str) -> Answer
+    where
+        Vec<T>: Payload<Meta = ListMeta>,
+    {
         let page = self.page(rows, false, scope)?;
         done(Reply::page(page, self.request_id), 0)
     }
