@@ -8,7 +8,8 @@
 #   scripts/mutants.sh retry -- --baseline skip --timeout 120   # extra cargo-mutants options
 #
 # Groups: retry (src/retry/, src/tls.rs), webhooks (src/webhooks/), shim, idempotency,
-# error, body (src/<group>.rs), rewrite (codegen/src/rewrite.rs), rules
+# error, body (src/<group>.rs), rewrite (codegen/src/rewrite.rs, send.rs,
+# rule_fields.rs), server (codegen/src/server.rs, server_fields.rs), rules
 # (rules/src/, the request-rule interpreter) and tls (src/tls.rs built with
 # tls-ring alone). Each
 # mutant runs only the test targets that exercise its group (the soak test
@@ -25,7 +26,7 @@ cd "$(dirname "$0")/.."
 # The redis tests must run (not be skipped) for the redis store's mutants.
 export CI=true INSTA_UPDATE=no CARGO_TERM_COLOR=never
 
-all_groups=(retry webhooks shim idempotency error body rewrite rules tls)
+all_groups=(retry webhooks shim idempotency error body rewrite server rules tls)
 groups=()
 extra=()
 while (($#)); do
@@ -115,6 +116,13 @@ for group in "${groups[@]}"; do
     rewrite)
       # The generator is its own package, with its own tests.
       files=(-p layerv-qurl-codegen -f codegen/src/rewrite.rs -f codegen/src/send.rs -f codegen/src/rule_fields.rs)
+      args=()
+      more=()
+      ;;
+    server)
+      # The server profile that generates the sandbox's shapes: the codegen
+      # package's own tests (codegen/tests/server.rs) judge it.
+      files=(-p layerv-qurl-codegen -f codegen/src/server.rs -f codegen/src/server_fields.rs)
       args=()
       more=()
       ;;

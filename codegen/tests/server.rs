@@ -53,6 +53,15 @@ fn generated() -> String {
     squash(&code)
 }
 
+/// The fields of generated struct `name`, squashed.
+fn struct_body<'a>(code: &'a str, name: &str) -> &'a str {
+    let start = code
+        .find(&format!("pubstruct{name}{{"))
+        .unwrap_or_else(|| panic!("no struct {name}: {code}"));
+    let rest = &code[start..];
+    &rest[..rest.find('}').expect("closed")]
+}
+
 #[test]
 fn enums_are_closed() {
     let code = generated();
@@ -112,8 +121,7 @@ fn optional_lists_and_maps_are_options_and_maps_are_ordered() {
 #[test]
 fn reader_keywords_leave_plain_values() {
     let code = generated();
-    let answer = &code[code.find("pubstructGadget{").expect("generated")..];
-    let answer = &answer[..answer.find('}').expect("closed")];
+    let answer = struct_body(&code, "Gadget");
     // No newtype with a fallible constructor for a pattern, no NonZero for a
     // minimum, no default filled in: the server states what it has.
     assert!(answer.contains("pubid:::std::string::String"), "{answer}");
@@ -134,8 +142,7 @@ fn only_what_a_server_sends_or_reads_is_generated() {
 #[test]
 fn a_request_body_is_read_with_its_defaults_and_plain_strings() {
     let code = generated();
-    let request = &code[code.find("pubstructCreateGadget{").expect("generated")..];
-    let request = &request[..request.find('}').expect("closed")];
+    let request = struct_body(&code, "CreateGadget");
     // Bounds checked by the validator: plain values, no fallible newtypes.
     assert!(
         request.contains("pubname:::std::string::String"),
