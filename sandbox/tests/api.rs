@@ -357,6 +357,11 @@ async fn batch_create_201_207_400() {
     );
     assert_eq!(m["data"]["results"][1]["success"], false);
     assert_eq!(m["data"]["results"][1]["error"]["code"], "creation_failed");
+    // The item's message names the field, as a validation failure would.
+    assert_eq!(
+        m["data"]["results"][1]["error"]["message"],
+        "session_duration: must not exceed the resource's session_duration_cap of 3600s"
+    );
 
     let none = json!({"items": [over]});
     let resp = api.post("/v1/qurls/batch", None, &none).await;

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::Outcome;
 use super::qurls::{create_one, pair};
 use super::{Answer, Call, done};
-use crate::problem::Problem;
+use crate::problem::{FieldErrors, Problem};
 use crate::reply::Reply;
 use crate::rules;
 use crate::shapes::{BatchCreateRequest, BatchCreateResponseData, BatchItemResult};
@@ -39,8 +39,7 @@ pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
         .iter()
         .map(|item| {
             let (_, fields) = rules::check_object("createQurl", item_schema, item, "", call.now);
-            let messages: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            (!messages.is_empty()).then(|| messages.join("; "))
+            (!fields.is_empty()).then(|| field_messages(&fields))
         })
         .collect();
     if invalid.iter().any(Option::is_some) {
@@ -69,7 +68,14 @@ pub(crate) fn batch(store: &mut Store, call: &Call<'_>) -> Answer {
             Err(p) if p.code == "resource_type_conflict" => {
                 BatchItemResult::failed(i, &p.code, p.detail)
             }
-            Err(p) => BatchItemResult::failed(i, CREATION_FAILED, p.detail),
+            // Name the field, as the all-or-nothing validation above does.
+            Err(p) => {
+                let message = match &p.invalid_fields {
+                    Some(fields) if !fields.is_empty() => field_messages(fields),
+                    _ => p.detail,
+                };
+                BatchItemResult::failed(i, CREATION_FAILED, message)
+            }
         });
     }
     let created = results.iter().filter(|r| r.succeeded()).count() as u64;
@@ -110,11 +116,7 @@ pub(crate) fn batch_rejection(p: Problem, request_id: &str) -> Reply {
         }
     }
     if results.is_empty() {
-        let detail = fields
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let detail = field_messages(&fields);
         results.push(BatchItemResult::failed(
             0,
             &p.code,
@@ -127,6 +129,15 @@ pub(crate) fn batch_rejection(p: Problem, request_id: &str) -> Reply {
         batch_data(0, failed, results),
         request_id,
     )
+}
+
+/// `field: message; field: message`, for an item's one-line message.
+fn field_messages(fields: &FieldErrors) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn batch_data(
