@@ -15,11 +15,17 @@ fn spec() -> serde_json::Value {
     let ok = json!({"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Gadget"}}}}});
     json!({
         "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
-        "paths": {"/v1/gadgets": {"post": {
-            "operationId": "createGadget",
-            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreateGadget"}}}},
-            "responses": ok,
-        }}},
+        "paths": {
+            "/v1/gadgets": {"post": {
+                "operationId": "createGadget",
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreateGadget"}}}},
+                "responses": ok,
+            }},
+            "/v1/gadgets/big": {"get": {
+                "operationId": "getBigGadget",
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BigGadget"}}}}},
+            }},
+        },
         "components": {"schemas": {
             "CreateGadget": {"type": "object", "required": ["name"], "properties": {
                 "name": {"type": "string", "maxLength": 40},
@@ -41,8 +47,18 @@ fn spec() -> serde_json::Value {
                     "tags": {"type": "array", "items": {"type": "string"}},
                     "labels": {"type": "object", "additionalProperties": {"type": "string"}},
                     "limit": {"type": "integer", "minimum": 1, "default": 10},
+                    "power_state": {"type": "string", "enum": ["idle", "busy"]},
+                    "type": {"type": "array", "items": {"type": "string"}},
+                    "owner": {"allOf": [{"$ref": "#/components/schemas/Owner"}]},
                 },
             },
+            // Named only inside an `allOf` list.
+            "Owner": {"type": "object", "properties": {"name": {"type": "string"}}},
+            // Extends `Gadget`, as `CreateApiKeyData` extends `ApiKeyData`.
+            "BigGadget": {"allOf": [
+                {"$ref": "#/components/schemas/Gadget"},
+                {"type": "object", "properties": {"weight": {"type": "integer"}}},
+            ]},
         }},
     })
 }
@@ -174,6 +190,54 @@ fn a_request_body_is_read_with_its_defaults_and_plain_strings() {
         ),
         "closed, like the answers' enums: {code}"
     );
+}
+
+#[test]
+fn a_schema_named_only_inside_a_list_of_schemas_is_generated() {
+    let code = generated();
+    assert!(code.contains("pubstructOwner{"), "{code}");
+    assert!(
+        struct_body(&code, "Gadget").contains("pubowner:::std::option::Option<Owner>"),
+        "{code}"
+    );
+}
+
+#[test]
+fn an_extending_schema_shares_the_inline_enum_it_inherits() {
+    let code = generated();
+    // Hoisted under the name typify would give it, from the property's name.
+    assert!(
+        code.contains("pubenumGadgetPowerState{#[serde(rename=\"idle\")]Idle,"),
+        "{code}"
+    );
+    let big = struct_body(&code, "BigGadget");
+    assert!(
+        big.contains("pubpower_state:::std::option::Option<GadgetPowerState>"),
+        "one enum for both, so the server fills one type: {big}"
+    );
+    assert!(!code.contains("BigGadgetPowerState"), "{code}");
+}
+
+#[test]
+fn a_renamed_optional_list_keeps_its_rename() {
+    let body = struct_body(&generated(), "Gadget").to_owned();
+    assert!(
+        body.contains("#[serde(rename=\"type\",skip_serializing_if=\"::std::option::Option::is_none\")]pubtype_:::std::option::Option<::std::vec::Vec<::std::string::String>>"),
+        "{body}"
+    );
+}
+
+#[test]
+fn the_build_script_entry_writes_the_shapes_to_the_file() {
+    let dir = std::env::temp_dir().join(format!("qurl-server-shapes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec_path = dir.join("openapi.json");
+    let out = dir.join("shapes.rs");
+    std::fs::write(&spec_path, spec().to_string()).unwrap();
+    qurl_codegen::server_shapes_to_file(&spec_path, &out, &PROFILE).unwrap();
+    let written = std::fs::read_to_string(&out).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(squash(&written), generated());
 }
 
 #[test]
