@@ -11,10 +11,11 @@ use crate::ids;
 use crate::reply::Reply;
 use crate::rules::{MAX_ACTIVE_QURLS, MAX_EXPIRY_SECS};
 use crate::shapes::{
-    CheckoutSessionData, ConnectorInstallationSummary, CustomerData, CustomerDataTier, InvoiceData,
-    InvoiceListData, PortalSessionData, QuotaData, QuotaDataPlan, QuotaDataRateLimits,
-    QuotaDataUsage, UpdateCustomerRequest, UsageCostEstimate, UsageCurrentPeriodData,
-    UsageCurrentPeriodDataTier, UsageDailyData, UsageDailyDataTier, UsageDailyEntry,
+    CheckoutSessionData, ConnectorInstallationSummary, CreateBillingCheckoutRequest, CustomerData,
+    CustomerDataTier, InvoiceData, InvoiceListData, PortalSessionData, QuotaData, QuotaDataPlan,
+    QuotaDataRateLimits, QuotaDataUsage, UpdateCustomerRequest, UsageCostEstimate,
+    UsageCurrentPeriodData, UsageCurrentPeriodDataTier, UsageDailyData, UsageDailyDataTier,
+    UsageDailyEntry,
 };
 use crate::store::{Invoice, Store};
 
@@ -169,7 +170,9 @@ fn hosted(kind: &str) -> String {
 }
 
 /// Opens a checkout; its invoice stays a draft, since nothing is ever paid.
+/// The page is for the plan asked for (`/checkout/growth/...`).
 pub(crate) fn checkout(store: &mut Store, call: &Call<'_>) -> Answer {
+    let req: CreateBillingCheckoutRequest = call.body()?;
     let seq = store.next_seq();
     store.invoices.push(Invoice {
         id: ids::invoice_id(),
@@ -178,7 +181,7 @@ pub(crate) fn checkout(store: &mut Store, call: &Call<'_>) -> Answer {
         created_at: call.now,
     });
     call.ok(CheckoutSessionData {
-        url: hosted("checkout"),
+        url: hosted(&format!("checkout/{}", req.plan)),
     })
 }
 
